@@ -1,0 +1,53 @@
+# orderdesk: `make run` serves the dashboard with demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+PG_URL ?= postgres://postgres@127.0.0.1:5432/orderdesk
+export ORDERDESK_VAR_DIR ?= $(CURDIR)/var
+
+.PHONY: run test test-sqlite test-postgres lint bench install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(TEST_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/orderdesk demo
+	$(BIN)/orderdesk serve --with-worker
+
+test: $(TEST_STAMP)
+	$(BIN)/ruff check src tests
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: $(TEST_STAMP)
+	DATABASE_URL=sqlite:///$(ORDERDESK_VAR_DIR)/test.sqlite3 $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: $(TEST_STAMP)
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()" 2>/dev/null; then \
+		DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS); \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL is not reachable at $(PG_URL) and CI=true: failing."; exit 1; \
+	else \
+		echo "PostgreSQL is not reachable at $(PG_URL): skipping the PostgreSQL run (set PG_URL to point at one)."; \
+	fi
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+bench: $(TEST_STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var test-artifacts

@@ -1,0 +1,1 @@
+"""orderdesk: keeps every card and PayPal order paid for until it ships."""

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _roles_after_migrate(sender, **kwargs):
+    if sender.label != "api":
+        return
+    from orderdesk.accounts.services import roles_ensure
+
+    roles_ensure()
+
+
+class AccountsConfig(AppConfig):
+    name = "orderdesk.accounts"
+    label = "accounts"
+
+    def ready(self):
+        # The api app migrates last, when every app's permissions exist.
+        post_migrate.connect(
+            _roles_after_migrate, sender=None, dispatch_uid="orderdesk-roles", weak=False
+        )

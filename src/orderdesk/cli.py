@@ -1,0 +1,130 @@
+"""The `orderdesk` command. The database comes from DATABASE_URL for every subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+
+
+def _django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderdesk.settings")
+    import django
+
+    django.setup()
+
+
+def _manage(*argv: str) -> None:
+    _django()
+    from django.core.management import call_command
+
+    call_command(*argv)
+
+
+def _var_dir() -> None:
+    from django.conf import settings
+
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def cmd_serve(args) -> int:
+    _django()
+    _var_dir()
+    _manage("migrate", "--no-input", "-v", "0")
+    _manage("collectstatic", "--no-input", "-v", "0")
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "orderdesk.wsgi:application",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        "4",
+        "--no-control-socket",
+        "--access-logfile",
+        "-",
+    ]
+    children = [subprocess.Popen(command)]  # noqa: S603 (our own interpreter and arguments)
+    if args.with_worker:
+        children.append(subprocess.Popen([sys.executable, "-m", "orderdesk.cli", "worker"]))  # noqa: S603
+    print(f"orderdesk serving at http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
+    return _wait_all(children)
+
+
+def _wait_all(children: list[subprocess.Popen]) -> int:
+    def stop(signum, frame):
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    codes = [child.wait() for child in children]
+    return max(codes) if any(codes) else 0
+
+
+def cmd_worker(args) -> int:
+    argv = ["worker"] + (["--batch"] if args.batch else [])
+    _manage(*argv)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="orderdesk", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the dashboard, customer pages and API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--with-worker", action="store_true", help="also run the background worker")
+    worker = sub.add_parser("worker", help="run background work and the sweep schedule")
+    worker.add_argument("--batch", action="store_true", help="drain the queue once and exit")
+    sub.add_parser("sweep", help="expire lapsed authorizations and links now")
+    demo = sub.add_parser("demo", help="migrate and load demo data (idempotent)")
+    demo.add_argument("--orders", type=int, default=200)
+    importer = sub.add_parser("import-orders", help="import orders from a CSV file")
+    importer.add_argument("file")
+    staff = sub.add_parser("createstaff", help="create a CSR or supervisor log-in")
+    staff.add_argument("username")
+    staff.add_argument("--role", choices=["csr", "supervisor"], required=True)
+    staff.add_argument("--password")
+    sub.add_parser("migrate", help="create or update the database tables")
+    manage = sub.add_parser("manage", help="run any Django management command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+
+    if args.command == "serve":
+        return cmd_serve(args)
+    if args.command == "worker":
+        return cmd_worker(args)
+    if args.command == "sweep":
+        _manage("sweep")
+    elif args.command == "demo":
+        _django()
+        _var_dir()
+        _manage("migrate", "--no-input", "-v", "0")
+        _manage("demo", "--orders", str(args.orders))
+    elif args.command == "import-orders":
+        _manage("import_orders", args.file)
+    elif args.command == "createstaff":
+        extra = ["--password", args.password] if args.password else []
+        _manage("createstaff", args.username, "--role", args.role, *extra)
+    elif args.command == "migrate":
+        _django()
+        _var_dir()
+        _manage("migrate", "--no-input")
+    elif args.command == "manage":
+        _django()
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["orderdesk", *args.rest])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

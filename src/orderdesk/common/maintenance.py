@@ -1,0 +1,26 @@
+"""Periodic upkeep the worker runs on a schedule: each job is idempotent and safe to overlap."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import close_old_connections
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger("orderdesk.maintenance")
+
+JOBS = [
+    "orderdesk.payments.sweep.authorizations_expire",
+    "orderdesk.payments.services.authorizations_reconcile_unknown",
+]
+
+
+def maintenance_run() -> dict[str, int]:
+    results = {}
+    for dotted in JOBS:
+        try:
+            results[dotted.rsplit(".", 1)[1]] = import_string(dotted)()
+        except Exception:  # one failing job must not stop the others
+            logger.exception("maintenance job %s failed", dotted)
+    close_old_connections()
+    return results

@@ -1,0 +1,43 @@
+import logging
+import threading
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from orderdesk.common.maintenance import maintenance_run
+
+logger = logging.getLogger("orderdesk.worker")
+
+
+class Command(BaseCommand):
+    help = "Run background work: e-mail, CRM messages, and the scheduled expiry sweep and reconciliation."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch", action="store_true", help="drain the queue once and exit")
+        parser.add_argument(
+            "--no-schedule", action="store_true", help="do not run the sweep schedule"
+        )
+
+    def handle(self, *args, batch=False, no_schedule=False, **options):
+        stop = threading.Event()
+        if not no_schedule and not batch:
+            threading.Thread(target=self._schedule, args=(stop,), daemon=True).start()
+        if batch:
+            self.stdout.write(f"maintenance: {maintenance_run()}")
+        try:
+            call_command(
+                "db_worker",
+                queue_name="*",
+                interval=1,
+                batch=batch,
+                verbosity=options.get("verbosity", 1),
+            )
+        finally:
+            stop.set()
+
+    def _schedule(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            results = maintenance_run()
+            logger.info("maintenance ran: %s", results)
+            stop.wait(settings.ORDERDESK_SWEEP_INTERVAL_SECONDS)

@@ -1,0 +1,52 @@
+"""Money is an integer amount in minor units plus an ISO 4217 currency: never a float."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# ISO 4217 minor-unit exponents that differ from 2.
+_EXPONENTS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "JOD": 3}
+
+
+def currency_exponent(currency: str) -> int:
+    return _EXPONENTS.get(currency.upper(), 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, int) or isinstance(self.amount, bool):
+            raise TypeError("Money amounts are integers in minor units")
+        if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isupper():
+            raise ValueError(f"not an ISO 4217 currency code: {self.currency!r}")
+
+    def __str__(self) -> str:
+        return format_minor(self.amount, self.currency)
+
+
+def format_minor(amount: int, currency: str) -> str:
+    """Format minor units for people: 123456, USD -> 'USD 1,234.56'."""
+    exponent = currency_exponent(currency)
+    sign = "-" if amount < 0 else ""
+    whole, fraction = divmod(abs(amount), 10**exponent)
+    text = f"{whole:,}"
+    if exponent:
+        text += f".{fraction:0{exponent}d}"
+    return f"{sign}{currency} {text}"
+
+
+def parse_major(text: str, currency: str) -> int:
+    """Parse a typed amount such as '1,234.50' into minor units, exactly (no floats)."""
+    cleaned = text.strip().replace(",", "").replace("$", "")
+    if not cleaned:
+        raise ValueError("enter an amount")
+    exponent = currency_exponent(currency)
+    whole, _, fraction = cleaned.partition(".")
+    if not whole.isdigit() and whole != "":
+        raise ValueError("enter an amount such as 1234.50")
+    if fraction and (not fraction.isdigit() or len(fraction) > exponent):
+        raise ValueError(f"at most {exponent} decimal places")
+    return int(whole or "0") * 10**exponent + int((fraction or "0").ljust(exponent, "0") or 0)

@@ -1,0 +1,11 @@
+from django.contrib import admin
+
+from orderdesk.links.models import PaymentLink
+from orderdesk.orders.admin import ReadOnlyAdmin
+
+
+@admin.register(PaymentLink)
+class PaymentLinkAdmin(ReadOnlyAdmin):
+    list_display = ["order", "purpose", "amount", "status", "sent_to", "expires_at"]
+    list_filter = ["purpose", "status"]
+    exclude = ["token_hash"]

@@ -1,0 +1,32 @@
+"""Writing the order timeline. Every service that changes an order records one row here."""
+
+from __future__ import annotations
+
+from orderdesk.common.clock import now
+from orderdesk.orders.models import EventKind, Order, OrderEvent
+
+
+def event_record(
+    order: Order,
+    kind: str,
+    message: str = "",
+    *,
+    actor=None,
+    actor_label: str = "",
+    details: dict | None = None,
+) -> OrderEvent:
+    moment = now()
+    text = message or EventKind(kind).label
+    event = OrderEvent.objects.create(
+        order=order,
+        kind=kind,
+        message=text[:500],
+        details=details or {},
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=actor_label or ("" if getattr(actor, "pk", None) else "system"),
+        created_at=moment,
+    )
+    # The dashboard shows the last action without reading the timeline.
+    Order.objects.filter(pk=order.pk).update(last_action=text[:200], last_action_at=moment)
+    order.last_action, order.last_action_at = text[:200], moment
+    return event

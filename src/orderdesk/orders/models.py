@@ -1,0 +1,214 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class OrderKind(models.TextChoices):
+    REPAIR = "repair", "Repair"
+    SALE = "sale", "Sale"
+
+
+class PaymentMethod(models.TextChoices):
+    CARD = "card", "Card"
+    PAYPAL = "paypal", "PayPal"
+    TERMS = "terms", "Terms"
+
+
+class OrderStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    READY_TO_SHIP = "ready_to_ship", "Ready to ship"
+    SHIPPED = "shipped", "Shipped"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class CancelReason(models.TextChoices):
+    REPLACED = "replaced", "Replaced by a new order"
+    CUSTOMER_REQUEST = "customer_request", "Customer request"
+    PAYMENT_FAILED = "payment_failed", "Payment could not be secured"
+    OTHER = "other", "Other"
+
+
+class PaymentState(models.TextChoices):
+    """Denormalized onto the order so the unpaid panel is one indexed query."""
+
+    AWAITING_PRICE = "awaiting_price", "Awaiting price"
+    UNAUTHORIZED = "unauthorized", "Not authorized"
+    AWAITING_CUSTOMER = "awaiting_customer", "Awaiting customer"
+    AUTHORIZED = "authorized", "Authorized"
+    EXPIRED = "expired", "Authorization expired"
+    FAILED = "failed", "Payment failed"
+    PAID = "paid", "Paid"
+    NOT_REQUIRED = "not_required", "Not required"
+    VOID = "void", "Void"
+
+
+# Payment states that put a live order on the unpaid panel without looking at the clock;
+# an authorized order joins them when its authorization expires soon.
+UNPAID_STATES = [
+    PaymentState.FAILED,
+    PaymentState.EXPIRED,
+    PaymentState.AWAITING_CUSTOMER,
+    PaymentState.UNAUTHORIZED,
+    PaymentState.AWAITING_PRICE,
+]
+
+
+class Order(models.Model):
+    number = models.CharField(max_length=40, unique=True)
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="orders")
+    kind = models.CharField(max_length=10, choices=OrderKind.choices)
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.OPEN)
+    cancel_reason = models.CharField(max_length=20, choices=CancelReason.choices, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    quoted_total = models.BigIntegerField(
+        default=0, help_text="What the customer was quoted, minor units"
+    )
+    total = models.BigIntegerField(default=0, help_text="What is owed now, minor units")
+    payment_method = models.CharField(max_length=10, choices=PaymentMethod.choices)
+    estimated_delivery_date = models.DateField(null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    crm_id = models.CharField("CRM id", max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Denormalized payment state, kept true by every payments service.
+    payment_state = models.CharField(
+        max_length=20, choices=PaymentState.choices, default=PaymentState.UNAUTHORIZED
+    )
+    payment_expires_at = models.DateTimeField(null=True, blank=True)
+    authorized_amount = models.BigIntegerField(default=0)
+    last_action = models.CharField(max_length=200, blank=True)
+    last_action_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("work_order", "Add notes, set dates and assign orders"),
+            ("ship_order", "Ship an order whose payment is secured"),
+            ("override_ship_gate", "Ship an order without secured payment, with a reason"),
+            ("send_payment_link", "Re-trigger the cart and send price increases"),
+            ("process_card", "Process a card manually"),
+            ("record_external_payment", "Record a payment taken outside orderdesk"),
+            ("cancel_order", "Cancel an order"),
+        ]
+        indexes = [
+            # The unpaid panel and the expiry sweep of orders.
+            models.Index(
+                fields=["payment_state", "payment_expires_at"],
+                name="order_payment_panel",
+                condition=~Q(status__in=["shipped", "cancelled"]),
+            ),
+            models.Index(fields=["status", "created_at"], name="order_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_zero_dollar_quote(self) -> bool:
+        return self.kind == OrderKind.REPAIR and self.quoted_total == 0
+
+    @property
+    def is_live(self) -> bool:
+        return self.status not in (OrderStatus.SHIPPED, OrderStatus.CANCELLED)
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(default=0)
+    sku = models.CharField(max_length=64, blank=True)
+    description = models.CharField(max_length=300)
+    quantity = models.PositiveIntegerField(default=1)
+    unit_price = models.BigIntegerField(help_text="minor units")
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="line_price_not_negative"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="line_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.description}"
+
+    @property
+    def amount(self) -> int:
+        return self.quantity * self.unit_price
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    ASSIGNED = "assigned", "Assigned"
+    DELIVERY_DATE_SET = "delivery_date_set", "Estimated delivery date set"
+    NOTE = "note", "Note"
+    LINK_SENT = "link_sent", "Payment link sent"
+    LINK_OPENED = "link_opened", "Payment link opened"
+    LINK_REVOKED = "link_revoked", "Payment link revoked"
+    LINK_EXPIRED = "link_expired", "Payment link expired"
+    LINK_LOCKED = "link_locked", "Payment link locked after failed attempts"
+    APPROVED = "approved", "Customer approved"
+    DECLINED = "declined", "Customer declined"
+    AUTHORIZATION_REQUESTED = "authorization_requested", "Authorization requested"
+    AUTHORIZATION_MADE = "authorization_made", "Authorization made"
+    AUTHORIZATION_FAILED = "authorization_failed", "Authorization failed"
+    AUTHORIZATION_UNKNOWN = "authorization_unknown", "Authorization outcome unknown"
+    AUTHORIZATION_EXPIRED = "authorization_expired", "Authorization expired"
+    AUTHORIZATION_VOIDED = "authorization_voided", "Authorization voided"
+    AUTHORIZATION_RECONCILED = "authorization_reconciled", "Authorization reconciled"
+    CAPTURED = "captured", "Payment captured"
+    CAPTURE_FAILED = "capture_failed", "Capture failed"
+    EXTERNAL_PAYMENT = "external_payment", "External payment recorded"
+    SHIPPED = "shipped", "Shipped"
+    SHIP_REFUSED = "ship_refused", "Shipment refused"
+    OVERRIDDEN = "overridden", "Ship gate overridden"
+    CANCELLED = "cancelled", "Cancelled"
+    REPLACED = "replaced", "Replaced"
+    EMAIL_DELIVERED = "email_delivered", "E-mail delivered"
+    EMAIL_FAILED = "email_failed", "E-mail delivery failed"
+    CRM_SYNCED = "crm_synced", "CRM synced"
+    CRM_FAILED = "crm_failed", "CRM sync failed"
+
+
+class OrderEvent(models.Model):
+    """The append-only timeline of an order."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40, choices=EventKind.choices)
+    message = models.CharField(max_length=500, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(
+        max_length=100, blank=True, help_text="system, customer, worker…"
+    )
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["order", "-created_at"], name="event_order_time")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def who(self) -> str:
+        if self.actor_id:
+            return self.actor.get_full_name() or self.actor.get_username()
+        return self.actor_label or "system"
+
+
+class NumberSequence(models.Model):
+    """Counter for new order numbers (the storefront may also supply its own)."""
+
+    name = models.CharField(max_length=30, unique=True)
+    last = models.BigIntegerField(default=100000)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.last}"

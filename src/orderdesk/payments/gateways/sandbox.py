@@ -1,0 +1,116 @@
+"""The embedded sandbox gateway: behaves like a real one, runs with no account anywhere.
+
+Latency and faults are injected here, on the client side of the "network", the way a real
+integration meets them: a timeout after the gateway has acted (the response was lost),
+or a 5xx before it acted. Tests can force the next faults with `inject_faults`.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import deque
+from contextlib import contextmanager
+
+from django.conf import settings
+
+from orderdesk.payments.gateways.base import (
+    Capability,
+    GatewayResult,
+    GatewayTimeout,
+    GatewayUnavailable,
+    ResultStatus,
+)
+from orderdesk.sandbox import server
+from orderdesk.sandbox.models import SandboxTransaction
+
+TIMEOUT = "timeout"
+SERVER_ERROR = "server_error"
+_forced: deque[str] = deque()
+_forced_lock = threading.Lock()
+
+
+@contextmanager
+def inject_faults(*faults: str):
+    """Make the next calls fail in order, e.g. inject_faults("timeout", "server_error")."""
+    with _forced_lock:
+        _forced.extend(faults)
+    try:
+        yield
+    finally:
+        with _forced_lock:
+            _forced.clear()
+
+
+def _next_fault() -> str | None:
+    with _forced_lock:
+        if _forced:
+            return _forced.popleft()
+    config = settings.ORDERDESK_SANDBOX
+    roll = random.random()
+    if roll < config["timeout_rate"]:
+        return TIMEOUT
+    if roll < config["timeout_rate"] + config["server_error_rate"]:
+        return SERVER_ERROR
+    return None
+
+
+def _result(record: SandboxTransaction) -> GatewayResult:
+    return GatewayResult(
+        status=record.status,
+        reference=record.reference,
+        amount=record.amount,
+        currency=record.currency,
+        card_brand=record.card_brand,
+        card_last4=record.card_last4,
+        payer_email=record.payer_email,
+        decline_code=record.decline_code,
+        message=record.decline_code.replace("_", " ") if record.decline_code else "",
+    )
+
+
+class SandboxGateway:
+    name = "sandbox"
+    capabilities = frozenset({Capability.PAYPAL_APPROVAL})
+
+    def _call(self, operation, **kwargs) -> GatewayResult:
+        latency = settings.ORDERDESK_SANDBOX["latency_ms"]
+        if latency:
+            time.sleep(latency / 1000)
+        fault = _next_fault()
+        if fault == SERVER_ERROR:
+            raise GatewayUnavailable("sandbox gateway answered 503")
+        record = operation(**kwargs)
+        if fault == TIMEOUT:
+            raise GatewayTimeout("sandbox gateway did not answer in time")
+        return _result(record)
+
+    def authorize(self, *, amount, currency, payment_token, idempotency_key, order_reference):
+        return self._call(
+            server.authorize,
+            amount=amount,
+            currency=currency,
+            token=payment_token,
+            idempotency_key=idempotency_key,
+        )
+
+    def capture(self, *, reference, amount, currency, idempotency_key):
+        return self._call(
+            server.capture, reference=reference, amount=amount, idempotency_key=idempotency_key
+        )
+
+    def void(self, *, reference, idempotency_key):
+        return self._call(server.void, reference=reference, idempotency_key=idempotency_key)
+
+    def fetch(self, *, idempotency_key):
+        record = server.fetch_authorization(idempotency_key=idempotency_key)
+        if record is None:
+            return GatewayResult(status=ResultStatus.NOT_FOUND)
+        # A captured or voided authorization was authorized when it was made.
+        return _result(record)
+
+    # Hosted approval step (PayPal-style): where to send the customer, and back.
+    def approval_start(self, *, amount, currency, return_url) -> tuple[str, str]:
+        order = server.paypal_order_create(amount=amount, currency=currency, return_url=return_url)
+        return f"paypal:{order.reference}", f"/sandbox/paypal/{order.reference}/"

@@ -1,0 +1,132 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class AuthorizationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    AUTHORIZED = "authorized", "Authorized"
+    DECLINED = "declined", "Declined"
+    ERROR = "error", "Error"
+    UNKNOWN = "unknown", "Unknown (awaiting reconciliation)"
+    EXPIRED = "expired", "Expired"
+    VOIDED = "voided", "Voided"
+    CAPTURED = "captured", "Captured"
+    PARTIALLY_CAPTURED = "partially_captured", "Partially captured"
+
+
+class AuthorizationSource(models.TextChoices):
+    STOREFRONT = "storefront", "Storefront checkout"
+    CUSTOMER_LINK = "customer_link", "Customer payment link"
+    MANUAL = "manual", "Processed manually by staff"
+    API = "api", "API"
+    IMPORT = "import", "Import"
+
+
+class Authorization(models.Model):
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="authorizations"
+    )
+    gateway = models.CharField(max_length=20)
+    method = models.CharField(max_length=10, help_text="card or paypal")
+    gateway_reference = models.CharField(max_length=100, blank=True, db_index=True)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=20, choices=AuthorizationStatus.choices, default=AuthorizationStatus.PENDING
+    )
+    authorized_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    payer_email = models.EmailField(blank=True)
+    decline_code = models.CharField(max_length=60, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    source = models.CharField(max_length=20, choices=AuthorizationSource.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="authorization_amount_positive"),
+        ]
+        indexes = [
+            # The expiry sweep: live authorizations by expiry.
+            models.Index(
+                fields=["expires_at"],
+                name="authorization_live_expiry",
+                condition=Q(status="authorized"),
+            ),
+            models.Index(fields=["order", "-created_at"], name="authorization_order_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}:{self.gateway_reference or self.idempotency_key} {self.status}"
+
+    def is_valid_at(self, moment) -> bool:
+        """Valid up to, not including, expires_at: at expires_at it has expired."""
+        return (
+            self.status in (AuthorizationStatus.AUTHORIZED, AuthorizationStatus.PARTIALLY_CAPTURED)
+            and self.expires_at is not None
+            and moment < self.expires_at
+        )
+
+    @property
+    def instrument(self) -> str:
+        if self.payer_email:
+            return f"PayPal {self.payer_email}"
+        if self.card_last4:
+            return f"{self.card_brand or 'Card'} •••• {self.card_last4}"
+        return ""
+
+
+class Capture(models.Model):
+    authorization = models.ForeignKey(
+        Authorization, on_delete=models.PROTECT, related_name="captures"
+    )
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    gateway_reference = models.CharField(max_length=100)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    captured_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-captured_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="capture_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"capture {self.amount} {self.currency} of {self.authorization_id}"
+
+
+class ExternalPayment(models.Model):
+    """A payment taken outside orderdesk (bank transfer, phone payment), recorded by a supervisor."""
+
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="external_payments"
+    )
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reference = models.CharField(max_length=100)
+    reason = models.CharField(max_length=300)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="external_payment_amount_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.amount} {self.currency}"

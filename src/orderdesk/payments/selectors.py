@@ -1,0 +1,71 @@
+"""Read-side questions about an order's payments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from orderdesk.common.clock import now
+from orderdesk.common.money import format_minor
+from orderdesk.orders.models import Order, PaymentMethod
+from orderdesk.payments.models import Authorization, Capture, ExternalPayment
+from orderdesk.payments.state import amount_paid, current_authorization
+
+
+@dataclass(frozen=True)
+class PaymentSecurity:
+    """Rule 7: nothing ships without a valid covering authorization, a capture or a recorded payment."""
+
+    secured: bool
+    capturable: bool
+    reason: str
+
+    def refused(self, reason: str) -> PaymentSecurity:
+        return replace(self, secured=False, capturable=False, reason=reason)
+
+
+def payment_security(order: Order, at=None) -> PaymentSecurity:
+    moment = at or now()
+    if order.payment_method == PaymentMethod.TERMS:
+        return PaymentSecurity(True, False, "on terms")
+    outstanding = order.total - amount_paid(order)
+    if outstanding <= 0 and order.total > 0:
+        return PaymentSecurity(True, False, "paid")
+    if order.total <= 0:
+        if order.is_zero_dollar_quote:
+            return PaymentSecurity(False, False, "the zero-dollar quote has not been priced yet")
+        return PaymentSecurity(True, False, "nothing owed")
+    authorization = current_authorization(order, moment)
+    if authorization is None:
+        lapsed = (
+            "the authorization has expired"
+            if _has_lapsed(order, moment)
+            else "no valid authorization"
+        )
+        return PaymentSecurity(False, False, lapsed)
+    if authorization.amount < outstanding:
+        return PaymentSecurity(
+            False,
+            False,
+            (
+                f"the authorization of {format_minor(authorization.amount, order.currency)} does not cover "
+                f"the {format_minor(outstanding, order.currency)} owed"
+            ),
+        )
+    return PaymentSecurity(True, True, "authorized")
+
+
+def _has_lapsed(order: Order, moment) -> bool:
+    return Authorization.objects.filter(order=order, expires_at__lte=moment).exists()
+
+
+def order_payments(order: Order) -> dict:
+    """Everything the order screen shows about payments, in three queries."""
+    return {
+        "authorizations": list(
+            Authorization.objects.filter(order=order).select_related("created_by")
+        ),
+        "captures": list(Capture.objects.filter(authorization__order=order)),
+        "external_payments": list(
+            ExternalPayment.objects.filter(order=order).select_related("recorded_by")
+        ),
+    }

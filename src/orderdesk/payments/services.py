@@ -1,0 +1,336 @@
+"""Payment lifecycle: authorize, capture at shipment, void, expire, reconcile.
+
+Gateway calls happen between two short transactions: the first records a `pending`
+authorization with its idempotency key (and refuses if another one is in flight for the
+order, so concurrent clicks never authorize twice); the second records the outcome. A
+timeout leaves the authorization `unknown` until `authorization_reconcile` asks the
+gateway what happened with that key.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import transaction
+
+from orderdesk.common.clock import now
+from orderdesk.common.locks import lock_one
+from orderdesk.common.permissions import require
+from orderdesk.orders.events import event_record
+from orderdesk.orders.models import EventKind, Order
+from orderdesk.payments.errors import AuthorizationInProgress, CaptureFailed, NothingToAuthorize
+from orderdesk.payments.gateways import get_gateway
+from orderdesk.payments.gateways.base import (
+    GatewayResult,
+    GatewayTimeout,
+    GatewayUnavailable,
+    ResultStatus,
+)
+from orderdesk.payments.models import (
+    Authorization,
+    AuthorizationStatus,
+    Capture,
+    ExternalPayment,
+)
+from orderdesk.payments.policy import expiry_for
+from orderdesk.payments.state import LIVE, amount_paid, current_authorization, payment_state_refresh
+
+IN_FLIGHT = (AuthorizationStatus.PENDING, AuthorizationStatus.UNKNOWN)
+
+
+def _format(amount: int, currency: str) -> str:
+    from orderdesk.common.money import format_minor
+
+    return format_minor(amount, currency)
+
+
+def outstanding_amount(order: Order) -> int:
+    return max(order.total - amount_paid(order), 0)
+
+
+def authorization_request(
+    *,
+    order: Order,
+    payment_token: str,
+    method: str,
+    source: str,
+    actor=None,
+    amount: int | None = None,
+    gateway_name: str | None = None,
+) -> Authorization:
+    """Authorize the order's outstanding amount (or `amount`) with a tokenized instrument."""
+    gateway = get_gateway(gateway_name)
+    authorization = _authorization_begin(
+        order=order, amount=amount, method=method, source=source, actor=actor, gateway=gateway.name
+    )
+    try:
+        result = gateway.authorize(
+            amount=authorization.amount,
+            currency=authorization.currency,
+            payment_token=payment_token,
+            idempotency_key=authorization.idempotency_key,
+            order_reference=order.number,
+        )
+    except GatewayTimeout as error:
+        return _authorization_unknown(authorization, str(error))
+    except GatewayUnavailable as error:
+        result = GatewayResult(
+            status=ResultStatus.ERROR, message=str(error), decline_code="gateway_unavailable"
+        )
+    return authorization_settle(authorization, result, actor=actor)
+
+
+@transaction.atomic
+def _authorization_begin(*, order, amount, method, source, actor, gateway) -> Authorization:
+    order = lock_one(Order.objects, pk=order.pk)
+    if not order.is_live:
+        raise NothingToAuthorize(f"Order {order.number} is {order.get_status_display().lower()}.")
+    if Authorization.objects.filter(order=order, status__in=IN_FLIGHT).exists():
+        raise AuthorizationInProgress(
+            "Another payment for this order is being processed; wait for its outcome."
+        )
+    amount = outstanding_amount(order) if amount is None else amount
+    if amount <= 0:
+        raise NothingToAuthorize(f"Order {order.number} owes nothing.", field="amount")
+    authorization = Authorization.objects.create(
+        order=order,
+        gateway=gateway,
+        method=method,
+        amount=amount,
+        currency=order.currency,
+        idempotency_key=f"auth-{uuid.uuid4()}",
+        source=source,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        created_at=now(),
+    )
+    event_record(
+        order,
+        EventKind.AUTHORIZATION_REQUESTED,
+        f"Authorization of {_format(amount, order.currency)} requested",
+        actor=actor,
+        details={"authorization": authorization.pk, "source": source},
+    )
+    return authorization
+
+
+@transaction.atomic
+def _authorization_unknown(authorization: Authorization, message: str) -> Authorization:
+    authorization = lock_one(Authorization.objects, pk=authorization.pk)
+    authorization.status = AuthorizationStatus.UNKNOWN
+    authorization.message = message[:300]
+    authorization.save(update_fields=["status", "message", "updated_at"])
+    event_record(
+        authorization.order,
+        EventKind.AUTHORIZATION_UNKNOWN,
+        "Gateway did not answer; the outcome will be reconciled",
+        details={"authorization": authorization.pk},
+    )
+    payment_state_refresh(authorization.order)
+    return authorization
+
+
+@transaction.atomic
+def authorization_settle(
+    authorization: Authorization, result: GatewayResult, *, actor=None
+) -> Authorization:
+    """Record a gateway's answer on a pending or unknown authorization (exactly once)."""
+    authorization = lock_one(Authorization.objects.select_related("order"), pk=authorization.pk)
+    if authorization.status not in IN_FLIGHT:
+        return authorization  # settled already by a concurrent reconciliation
+    order = authorization.order
+    authorization.gateway_reference = result.reference
+    authorization.card_brand, authorization.card_last4 = result.card_brand, result.card_last4
+    authorization.payer_email = result.payer_email
+    authorization.decline_code, authorization.message = result.decline_code, result.message[:300]
+    if result.status in (ResultStatus.AUTHORIZED, ResultStatus.CAPTURED, ResultStatus.VOIDED):
+        authorization.status = AuthorizationStatus.AUTHORIZED
+        authorization.authorized_at = authorization.authorized_at or now()
+        authorization.expires_at = expiry_for(
+            authorized_at=authorization.authorized_at,
+            gateway=authorization.gateway,
+            method=authorization.method,
+            network=result.card_brand,
+            reported=result.expires_at,
+        )
+        text = f"Authorized {_format(authorization.amount, authorization.currency)}"
+        if authorization.instrument:
+            text += f" on {authorization.instrument}"
+        kind = EventKind.AUTHORIZATION_MADE
+    else:
+        authorization.status = (
+            AuthorizationStatus.ERROR
+            if result.status == ResultStatus.ERROR
+            else AuthorizationStatus.DECLINED
+        )
+        text = f"Authorization {authorization.status}: {result.message or result.decline_code or 'no reason given'}"
+        kind = EventKind.AUTHORIZATION_FAILED
+    authorization.save()
+    event_record(order, kind, text, actor=actor, details={"authorization": authorization.pk})
+    payment_state_refresh(order)
+    return authorization
+
+
+def authorization_reconcile(authorization: Authorization) -> Authorization:
+    """Ask the gateway what became of an `unknown` authorization and record it."""
+    if authorization.status != AuthorizationStatus.UNKNOWN:
+        return authorization
+    result = get_gateway(authorization.gateway).fetch(idempotency_key=authorization.idempotency_key)
+    if result.status == ResultStatus.NOT_FOUND:
+        result = GatewayResult(
+            status=ResultStatus.ERROR,
+            decline_code="not_received",
+            message="The gateway never received this authorization",
+        )
+    settled = authorization_settle(authorization, result)
+    event_record(
+        settled.order,
+        EventKind.AUTHORIZATION_RECONCILED,
+        f"Reconciled with the gateway: {settled.status}",
+        details={"authorization": settled.pk},
+    )
+    return settled
+
+
+def authorizations_reconcile_unknown(*, older_than_seconds: int = 60) -> int:
+    """Reconcile every unknown authorization (the worker runs this on a schedule)."""
+    from datetime import timedelta
+
+    cutoff = now() - timedelta(seconds=older_than_seconds)
+    unknown = Authorization.objects.filter(
+        status=AuthorizationStatus.UNKNOWN, created_at__lte=cutoff
+    )
+    count = 0
+    for authorization in unknown.iterator():
+        authorization_reconcile(authorization)
+        count += 1
+    return count
+
+
+def authorization_capture(*, order: Order, actor=None) -> Capture | None:
+    """Capture the outstanding amount from the current authorization (at shipment).
+
+    Call inside the shipping transaction, with the order locked.
+    """
+    outstanding = outstanding_amount(order)
+    if outstanding <= 0:
+        return None
+    authorization = current_authorization(order)
+    if authorization is None or authorization.amount < outstanding:
+        raise CaptureFailed("No valid authorization covers the amount owed.")
+    key = f"capture-{authorization.pk}-{outstanding}"
+    try:
+        result = get_gateway(authorization.gateway).capture(
+            reference=authorization.gateway_reference,
+            amount=outstanding,
+            currency=authorization.currency,
+            idempotency_key=key,
+        )
+    except (GatewayTimeout, GatewayUnavailable) as error:
+        raise CaptureFailed(
+            f"The gateway did not confirm the capture ({error}); try again."
+        ) from error
+    if result.status != ResultStatus.CAPTURED:
+        event_record(
+            order,
+            EventKind.CAPTURE_FAILED,
+            f"Capture refused: {result.message or result.decline_code}",
+            actor=actor,
+        )
+        raise CaptureFailed(
+            f"The gateway refused the capture: {result.message or result.decline_code}."
+        )
+    capture = Capture.objects.create(
+        authorization=authorization,
+        amount=outstanding,
+        currency=authorization.currency,
+        gateway_reference=result.reference,
+        idempotency_key=key,
+        captured_at=now(),
+    )
+    authorization.status = (
+        AuthorizationStatus.CAPTURED
+        if outstanding == authorization.amount
+        else AuthorizationStatus.PARTIALLY_CAPTURED
+    )
+    authorization.save(update_fields=["status", "updated_at"])
+    event_record(
+        order,
+        EventKind.CAPTURED,
+        f"Captured {_format(outstanding, order.currency)}",
+        actor=actor,
+        details={"authorization": authorization.pk, "capture": capture.pk},
+    )
+    payment_state_refresh(order)
+    return capture
+
+
+def authorization_void(
+    authorization: Authorization, *, actor=None, reason: str = ""
+) -> Authorization:
+    """Release a live authorization at the gateway (cancellation, replacement, re-authorization)."""
+    if authorization.status not in LIVE:
+        return authorization
+    try:
+        result = get_gateway(authorization.gateway).void(
+            reference=authorization.gateway_reference, idempotency_key=f"void-{authorization.pk}"
+        )
+    except (GatewayTimeout, GatewayUnavailable) as error:
+        event_record(
+            authorization.order,
+            EventKind.NOTE,
+            f"Void of authorization not confirmed ({error}); it will lapse at expiry",
+            actor=actor,
+        )
+        return authorization
+    with transaction.atomic():
+        authorization = lock_one(Authorization.objects.select_related("order"), pk=authorization.pk)
+        if result.status == ResultStatus.VOIDED and authorization.status in LIVE:
+            authorization.status = AuthorizationStatus.VOIDED
+            authorization.save(update_fields=["status", "updated_at"])
+        event_record(
+            authorization.order,
+            EventKind.AUTHORIZATION_VOIDED,
+            f"Authorization voided{': ' + reason if reason else ''}",
+            actor=actor,
+            details={"authorization": authorization.pk},
+        )
+        payment_state_refresh(authorization.order)
+    return authorization
+
+
+def authorizations_void_all(order: Order, *, actor=None, reason: str = "") -> None:
+    for authorization in Authorization.objects.filter(order=order, status__in=LIVE):
+        authorization_void(authorization, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def external_payment_record(
+    *, order: Order, amount: int, reference: str, reason: str, actor
+) -> ExternalPayment:
+    """A supervisor records a payment taken outside orderdesk; it secures shipment."""
+    require(actor, "orders.record_external_payment")
+    if amount <= 0:
+        raise NothingToAuthorize("The amount must be greater than zero.", field="amount")
+    if not reference.strip():
+        raise NothingToAuthorize("Give the payment's reference.", field="reference")
+    if not reason.strip():
+        raise NothingToAuthorize("Say why the payment was taken outside orderdesk.", field="reason")
+    order = lock_one(Order.objects, pk=order.pk)
+    payment = ExternalPayment.objects.create(
+        order=order,
+        amount=amount,
+        currency=order.currency,
+        reference=reference.strip(),
+        reason=reason.strip(),
+        recorded_by=actor,
+        recorded_at=now(),
+    )
+    event_record(
+        order,
+        EventKind.EXTERNAL_PAYMENT,
+        f"External payment of {_format(amount, order.currency)} recorded ({reference})",
+        actor=actor,
+        details={"reason": reason, "reference": reference},
+    )
+    payment_state_refresh(order)
+    return payment

@@ -1,0 +1,10 @@
+from django.contrib import admin
+
+from orderdesk.orders.admin import ReadOnlyAdmin
+from orderdesk.sandbox.models import SandboxTransaction
+
+
+@admin.register(SandboxTransaction)
+class SandboxTransactionAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "kind", "status", "amount", "currency", "created_at"]
+    list_filter = ["kind", "status"]

@@ -1,0 +1,205 @@
+"""Django settings for orderdesk.
+
+Every setting a deployment changes comes from an environment variable (the README lists
+them). Defaults give a working embedded set-up: SQLite under var/, e-mail to the console
+and the sandbox gateway.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+import dj_email_url
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("ORDERDESK_VAR_DIR", Path.cwd() / "var"))
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("ORDERDESK_DEBUG", False)
+PRODUCTION = env_bool("ORDERDESK_PRODUCTION", False)
+# A development key is fine for the embedded set-up; production refuses to start without one.
+SECRET_KEY = os.environ.get("ORDERDESK_SECRET_KEY", "")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise RuntimeError("ORDERDESK_SECRET_KEY must be set in production")
+    SECRET_KEY = "orderdesk-development-only-key-change-me-" + "x" * 30
+
+ALLOWED_HOSTS = env_list("ORDERDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("ORDERDESK_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "django_tasks_db",
+    "orderdesk.common",
+    "orderdesk.accounts",
+    "orderdesk.orders",
+    "orderdesk.payments",
+    "orderdesk.sandbox",
+    "orderdesk.links",
+    "orderdesk.notifications",
+    "orderdesk.crm",
+    "orderdesk.dashboard",
+    "orderdesk.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "orderdesk.urls"
+WSGI_APPLICATION = "orderdesk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "orderdesk.common.context_processors.business",
+            ],
+        },
+    }
+]
+
+DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'orderdesk.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL), conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets the worker and the web server share the file; IMMEDIATE makes a
+        # writing transaction take the lock up front instead of failing half-way.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/dashboard/"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+# Business time zone: used only to display times to staff and customers.
+ORDERDESK_TIME_ZONE = os.environ.get("ORDERDESK_TIME_ZONE", "America/New_York")
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("ORDERDESK_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "email", "crm", "maintenance"],
+    }
+}
+
+# E-mail: EMAIL_URL such as smtp://user:password@host:587, smtp+tls://..., console:
+_email = dj_email_url.parse(os.environ.get("EMAIL_URL", "console:"))
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"] or 20
+if _email["EMAIL_FILE_PATH"]:
+    EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
+DEFAULT_FROM_EMAIL = os.environ.get("ORDERDESK_FROM_EMAIL", "orders@example.com")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Business rules and identity.
+ORDERDESK_BUSINESS_NAME = os.environ.get("ORDERDESK_BUSINESS_NAME", "Fixwell Repairs")
+ORDERDESK_SUPPORT_EMAIL = os.environ.get("ORDERDESK_SUPPORT_EMAIL", "support@example.com")
+ORDERDESK_SUPPORT_PHONE = os.environ.get("ORDERDESK_SUPPORT_PHONE", "+1 555 0100")
+ORDERDESK_BASE_URL = os.environ.get("ORDERDESK_BASE_URL", "http://127.0.0.1:8000")
+ORDERDESK_CURRENCY = os.environ.get("ORDERDESK_CURRENCY", "USD")
+ORDERDESK_GATEWAY = os.environ.get("ORDERDESK_GATEWAY", "sandbox")
+ORDERDESK_AUTHORIZATION_DAYS = int(os.environ.get("ORDERDESK_AUTHORIZATION_DAYS", "29"))
+ORDERDESK_WARNING_DAYS = int(os.environ.get("ORDERDESK_WARNING_DAYS", "5"))
+ORDERDESK_LINK_DAYS = int(os.environ.get("ORDERDESK_LINK_DAYS", "14"))
+ORDERDESK_SWEEP_INTERVAL_SECONDS = int(os.environ.get("ORDERDESK_SWEEP_INTERVAL_SECONDS", "300"))
+# Validity per gateway, method and card network, in the form
+# "stripe:card=7,paypal:paypal=29+3,sandbox:card:amex=7" (days, optional +honor days).
+ORDERDESK_AUTHORIZATION_POLICIES = os.environ.get("ORDERDESK_AUTHORIZATION_POLICIES", "")
+ORDERDESK_SANDBOX = {
+    "latency_ms": int(os.environ.get("ORDERDESK_SANDBOX_LATENCY_MS", "0")),
+    "timeout_rate": float(os.environ.get("ORDERDESK_SANDBOX_TIMEOUT_RATE", "0")),
+    "server_error_rate": float(os.environ.get("ORDERDESK_SANDBOX_SERVER_ERROR_RATE", "0")),
+}
+
+# Production hardening (manage.py check --deploy is clean with ORDERDESK_PRODUCTION=true).
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("ORDERDESK_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("ORDERDESK_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("ORDERDESK_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

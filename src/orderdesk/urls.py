@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from orderdesk.common.views import healthz
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/dashboard/", permanent=False)),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("sandbox/", include("orderdesk.sandbox.urls")),
+    path("pay/", include("orderdesk.links.urls")),
+    path("api/", include("orderdesk.api.urls")),
+    path("", include("orderdesk.dashboard.urls")),
+    path("", include("orderdesk.notifications.urls")),
+]

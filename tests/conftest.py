@@ -1,0 +1,36 @@
+import os
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    return f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}"
+
+
+@pytest.fixture
+def csr(db):
+    from tests.factories import make_staff
+
+    return make_staff("csr")
+
+
+@pytest.fixture
+def supervisor(db):
+    from tests.factories import make_staff
+
+    return make_staff("supervisor")
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (row locks and concurrent connections)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
