@@ -1,2 +1,9 @@
+from django.urls import path
+
+from orderdesk.sandbox import views
+
 app_name = "sandbox"
-urlpatterns: list = []
+urlpatterns = [
+    path("tokens", views.tokens, name="tokens"),
+    path("paypal/<str:reference>/", views.paypal_approve, name="paypal-approve"),
+]
