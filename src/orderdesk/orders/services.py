@@ -69,8 +69,12 @@ def order_create(
     estimated_delivery_date: date | None = None,
     actor=None,
     crm_id: str = "",
+    supersedes: Order | None = None,
 ) -> Order:
-    """Create an order from a quote. `quoted_total` defaults to the lines' total."""
+    """Create an order from a quote. `quoted_total` defaults to the lines' total.
+
+    `supersedes` links a replacement to the order it replaces (the caller cancels that one).
+    """
     from orderdesk.payments.state import payment_state_refresh
 
     total = lines_total(lines)
@@ -86,6 +90,7 @@ def order_create(
         quoted_total=total if quoted_total is None else quoted_total,
         estimated_delivery_date=estimated_delivery_date,
         crm_id=crm_id,
+        supersedes=supersedes,
     )
     order_lines_write(order, lines)
     event_record(order, EventKind.CREATED, f"Order {order.number} created", actor=actor)
