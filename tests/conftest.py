@@ -11,6 +11,12 @@ def pytest_report_header(config):
     return f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Staff are created in many tests; PBKDF2's deliberate slowness adds nothing here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def csr(db):
     from tests.factories import make_staff

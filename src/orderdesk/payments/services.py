@@ -17,7 +17,7 @@ from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
 from orderdesk.common.permissions import require
 from orderdesk.orders.events import event_record
-from orderdesk.orders.models import EventKind, Order
+from orderdesk.orders.models import EventKind, Order, OrderStatus
 from orderdesk.payments.errors import AuthorizationInProgress, CaptureFailed, NothingToAuthorize
 from orderdesk.payments.gateways import get_gateway
 from orderdesk.payments.gateways.base import (
@@ -28,6 +28,7 @@ from orderdesk.payments.gateways.base import (
 )
 from orderdesk.payments.models import (
     Authorization,
+    AuthorizationSource,
     AuthorizationStatus,
     Capture,
     ExternalPayment,
@@ -59,6 +60,8 @@ def authorization_request(
     gateway_name: str | None = None,
 ) -> Authorization:
     """Authorize the order's outstanding amount (or `amount`) with a tokenized instrument."""
+    if source == AuthorizationSource.MANUAL:
+        require(actor, "orders.process_card")  # the virtual terminal, from any entry point
     gateway = get_gateway(gateway_name)
     authorization = _authorization_begin(
         order=order, amount=amount, method=method, source=source, actor=actor, gateway=gateway.name
@@ -143,8 +146,13 @@ def authorization_settle(
     authorization.payer_email = result.payer_email
     authorization.decline_code, authorization.message = result.decline_code, result.message[:300]
     if result.status in (ResultStatus.AUTHORIZED, ResultStatus.CAPTURED, ResultStatus.VOIDED):
+        # A reconciled outcome happened when it was requested, not when we learned of it:
+        # counting validity from then never lets an authorization outlive the gateway's hold.
+        reconciled = authorization.status == AuthorizationStatus.UNKNOWN
+        authorization.authorized_at = authorization.authorized_at or (
+            authorization.created_at if reconciled else now()
+        )
         authorization.status = AuthorizationStatus.AUTHORIZED
-        authorization.authorized_at = authorization.authorized_at or now()
         authorization.expires_at = expiry_for(
             authorized_at=authorization.authorized_at,
             gateway=authorization.gateway,
@@ -188,6 +196,9 @@ def authorization_reconcile(authorization: Authorization) -> Authorization:
         f"Reconciled with the gateway: {settled.status}",
         details={"authorization": settled.pk},
     )
+    if settled.status in LIVE and settled.order.status == OrderStatus.CANCELLED:
+        # Cancelling voided what was live then; this hold surfaced later and must go too.
+        settled = authorization_void(settled, reason="order was cancelled")
     return settled
 
 

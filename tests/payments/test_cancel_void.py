@@ -1,0 +1,77 @@
+"""Cancelling an order releases its hold on the customer's card: live authorizations are voided."""
+
+import pytest
+
+from orderdesk.orders.models import CancelReason, EventKind, OrderStatus, PaymentState
+from orderdesk.orders.services import OrderRuleError, order_cancel, order_ship
+from orderdesk.payments.models import AuthorizationStatus
+from orderdesk.payments.state import payment_state_compute
+from orderdesk.sandbox.models import SandboxTransaction
+from tests.factories import DECLINE_CARD, authorize, make_order
+
+pytestmark = pytest.mark.django_db
+
+
+def test_cancelling_voids_the_live_authorization_at_the_gateway(supervisor):
+    order = make_order()
+    authorization = authorize(order)
+    order_cancel(order=order, actor=supervisor, reason=CancelReason.CUSTOMER_REQUEST)
+    order.refresh_from_db()
+    authorization.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert order.cancel_reason == CancelReason.CUSTOMER_REQUEST
+    assert order.payment_state == PaymentState.VOID
+    assert authorization.status == AuthorizationStatus.VOIDED
+    ledger = SandboxTransaction.objects.get(reference=authorization.gateway_reference)
+    assert ledger.status == "voided"
+    void = SandboxTransaction.objects.get(kind="void")
+    assert (void.parent_reference, void.status) == (authorization.gateway_reference, "voided")
+    voided = order.events.get(kind=EventKind.AUTHORIZATION_VOIDED)
+    assert voided.actor == supervisor
+    assert voided.message == "Authorization voided: order cancelled"
+    assert order.events.filter(kind=EventKind.CANCELLED).count() == 1
+
+
+def test_cancelling_leaves_failed_authorizations_alone(supervisor):
+    order = make_order()
+    declined = authorize(order, DECLINE_CARD)
+    order_cancel(order=order, actor=supervisor)
+    declined.refresh_from_db()
+    assert declined.status == AuthorizationStatus.DECLINED
+    assert not SandboxTransaction.objects.filter(kind="void").exists()
+
+
+def test_a_csr_cannot_cancel(csr):
+    from django.core.exceptions import PermissionDenied
+
+    order = make_order()
+    authorization = authorize(order)
+    with pytest.raises(PermissionDenied):
+        order_cancel(order=order, actor=csr)
+    order.refresh_from_db()
+    authorization.refresh_from_db()
+    assert (order.status, authorization.status) == (
+        OrderStatus.OPEN,
+        AuthorizationStatus.AUTHORIZED,
+    )
+
+
+def test_a_shipped_order_cannot_be_cancelled_and_its_capture_stays(csr, supervisor):
+    order = make_order(status="ready_to_ship")
+    authorization = authorize(order)
+    order_ship(order=order, actor=csr)
+    with pytest.raises(OrderRuleError, match="shipped cannot be cancelled"):
+        order_cancel(order=order, actor=supervisor)
+    order.refresh_from_db()
+    authorization.refresh_from_db()
+    assert (order.status, order.payment_state) == (OrderStatus.SHIPPED, PaymentState.PAID)
+    assert authorization.status == AuthorizationStatus.CAPTURED
+    assert not SandboxTransaction.objects.filter(kind="void").exists()
+
+
+def test_cancelled_order_payment_state_is_void_when_rebuilt(supervisor):
+    order = make_order()
+    authorize(order)
+    order_cancel(order=order, actor=supervisor)
+    order.refresh_from_db()
+    assert payment_state_compute(order).state == PaymentState.VOID
