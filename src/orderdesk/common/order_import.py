@@ -1,0 +1,217 @@
+"""Import orders from a CSV file, through the order services.
+
+Columns: number, account_name, email, phone, kind, payment_method, currency, quoted_total,
+total, description, estimated_delivery_date. Amounts are major units ("125.00"), parsed
+exactly; the date is YYYY-MM-DD. Every row is checked first and each error names its row
+(as a spreadsheet numbers it: the header is row 1) and column. Valid rows are imported, one
+transaction each; a number that exists already is skipped, so importing twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from orderdesk.accounts.models import Account
+from orderdesk.accounts.services import account_create
+from orderdesk.common.money import parse_major
+from orderdesk.orders.models import Order, OrderKind, PaymentMethod
+from orderdesk.orders.services import LineInput, order_create
+
+COLUMNS = [
+    "number",
+    "account_name",
+    "email",
+    "phone",
+    "kind",
+    "payment_method",
+    "currency",
+    "quoted_total",
+    "total",
+    "description",
+    "estimated_delivery_date",
+]
+REQUIRED = {"number", "account_name", "email", "kind", "payment_method", "total", "description"}
+MAX_LENGTHS = {"number": 40, "account_name": 200, "phone": 40, "description": 300}
+MAX_AMOUNT = 10**12  # minor units: far above any real order, far below the column's limit
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    row: int
+    number: str
+    account_name: str
+    email: str
+    phone: str
+    kind: str
+    payment_method: str
+    currency: str
+    quoted_total: int
+    total: int
+    description: str
+    estimated_delivery_date: date | None
+
+
+@dataclass
+class ImportResult:
+    imported: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (missing columns, not CSV, not UTF-8)."""
+
+
+def orders_import_file(path, *, write: Callable[[str], None] = print) -> ImportResult:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            return orders_import(handle, write=write)
+    except UnicodeDecodeError as error:
+        raise ImportFileError(f"the file is not UTF-8 text ({error.reason})") from error
+
+
+def orders_import(lines: Iterable[str], *, write: Callable[[str], None] = print) -> ImportResult:
+    reader = csv.DictReader(lines)
+    missing = [column for column in COLUMNS if column not in (reader.fieldnames or [])]
+    if missing:
+        raise ImportFileError(f"row 1: missing column(s) {', '.join(missing)}")
+    result = ImportResult()
+    rows: list[ImportRow] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(reader, start=2):
+        row, errors = row_parse(number, raw)
+        if row and row.number in seen:
+            errors.append(
+                RowError(number, "number", f"{row.number} is also on row {seen[row.number]}")
+            )
+        if errors:
+            result.errors.extend(errors)
+            continue
+        seen[row.number] = number
+        rows.append(row)
+    _import_rows(rows, result, write)
+    return result
+
+
+def _import_rows(rows: list[ImportRow], result: ImportResult, write) -> None:
+    existing = set(
+        Order.objects.filter(number__in=[row.number for row in rows]).values_list(
+            "number", flat=True
+        )
+    )
+    step = max(len(rows) // 10, 1)
+    for done, row in enumerate(rows, start=1):
+        if row.number in existing:
+            result.skipped.append(row.number)
+        else:
+            with transaction.atomic():
+                _order_import(row)
+            result.imported.append(row.number)
+        if done % step == 0 or done == len(rows):
+            write(f"  rows: {done}/{len(rows)}")
+
+
+def _order_import(row: ImportRow) -> Order:
+    account = Account.objects.filter(ecommerce_email__iexact=row.email).first()
+    if account is None:
+        account = account_create(name=row.account_name, ecommerce_email=row.email, phone=row.phone)
+    return order_create(
+        account=account,
+        kind=row.kind,
+        payment_method=row.payment_method,
+        lines=[LineInput(description=row.description, unit_price=row.total)],
+        currency=row.currency,
+        quoted_total=row.quoted_total,
+        number=row.number,
+        estimated_delivery_date=row.estimated_delivery_date,
+    )
+
+
+def row_parse(row: int, raw: dict) -> tuple[ImportRow | None, list[RowError]]:
+    """Check one CSV row; return it typed, or the errors, one per column at fault."""
+    errors: list[RowError] = []
+    if None in raw:
+        errors.append(RowError(row, "", "more values than columns"))
+    text = {column: (raw.get(column) or "").strip() for column in COLUMNS}
+
+    def fail(column: str, message: str) -> None:
+        errors.append(RowError(row, column, message))
+
+    for column, value in text.items():
+        if "\x00" in value:
+            fail(column, "contains a NUL character")
+        elif column in REQUIRED and not value:
+            fail(column, "is required")
+        elif len(value) > MAX_LENGTHS.get(column, 10_000):
+            fail(column, f"is longer than {MAX_LENGTHS[column]} characters")
+    if errors:
+        return None, errors
+    kind = text["kind"].lower()
+    if kind not in OrderKind.values:
+        fail("kind", f"must be one of {', '.join(OrderKind.values)}, not {text['kind']!r}")
+    method = text["payment_method"].lower()
+    if method not in PaymentMethod.values:
+        fail(
+            "payment_method",
+            f"must be one of {', '.join(PaymentMethod.values)}, not {text['payment_method']!r}",
+        )
+    if any(ch.isspace() for ch in text["number"]):
+        fail("number", "must not contain spaces")
+    try:
+        validate_email(text["email"])
+    except ValidationError:
+        fail("email", f"{text['email']!r} is not an e-mail address")
+    currency = (text["currency"] or settings.ORDERDESK_CURRENCY).upper()
+    if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
+        fail("currency", f"{text['currency']!r} is not a three-letter ISO 4217 code")
+        currency = settings.ORDERDESK_CURRENCY
+    total = _amount(text["total"], currency, "total", fail)
+    quoted = (
+        _amount(text["quoted_total"], currency, "quoted_total", fail)
+        if text["quoted_total"]
+        else total
+    )
+    if total == 0 and kind == OrderKind.SALE:
+        fail("total", "a sale must cost more than zero (only a repair may be quoted at zero)")
+    delivery = None
+    if text["estimated_delivery_date"]:
+        try:
+            delivery = date.fromisoformat(text["estimated_delivery_date"])
+        except ValueError:
+            fail("estimated_delivery_date", "must be a date such as 2026-12-24")
+    if errors:
+        return None, errors
+    typed = dict(text, kind=kind, payment_method=method, currency=currency)
+    typed.update(quoted_total=quoted, total=total, estimated_delivery_date=delivery)
+    return ImportRow(row=row, **typed), []
+
+
+def _amount(value: str, currency: str, column: str, fail) -> int | None:
+    try:
+        amount = parse_major(value, currency)
+    except ValueError as error:
+        fail(column, f"{value!r} is not an amount: {error}")
+        return None
+    if amount >= MAX_AMOUNT:
+        fail(column, f"{value!r} is too large")
+        return None
+    return amount
