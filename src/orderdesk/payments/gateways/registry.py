@@ -7,6 +7,8 @@ from orderdesk.payments.gateways.base import Gateway, GatewayError
 
 GATEWAYS = {
     "sandbox": "orderdesk.payments.gateways.sandbox.SandboxGateway",
+    "paypal": "orderdesk.payments.gateways.paypal.PayPalGateway",
+    "stripe": "orderdesk.payments.gateways.stripe_gateway.StripeGateway",
 }
 
 _instances: dict[str, Gateway] = {}
