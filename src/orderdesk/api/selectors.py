@@ -1,0 +1,153 @@
+"""Read-side queries of the API: order lists and order detail, in a bounded number of queries."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import F, Q, QuerySet
+
+from orderdesk.common.clock import now
+from orderdesk.orders.models import Order, OrderEvent, OrderStatus, PaymentState
+from orderdesk.payments.selectors import order_payments
+from orderdesk.payments.state import amount_paid
+
+TIMELINE_LIMIT = 500
+LIVE = ~Q(status__in=[OrderStatus.SHIPPED, OrderStatus.CANCELLED])
+
+
+def _person(user) -> str | None:
+    if user is None:
+        return None
+    return user.get_full_name() or user.get_username()
+
+
+def orders_filter(
+    *, payment_state: str | None, status: str | None, unpaid: bool | None, search: str | None
+) -> QuerySet[Order]:
+    orders = Order.objects.select_related("account", "assigned_to").order_by("-created_at", "-id")
+    if payment_state:
+        orders = orders.filter(payment_state=payment_state)
+    if status:
+        orders = orders.filter(status=status)
+    if unpaid:
+        orders = orders.filter(LIVE).filter(unpaid_condition(now()))
+    if search:
+        term = search.strip()
+        orders = orders.filter(
+            Q(number__istartswith=term)
+            | Q(account__name__icontains=term)
+            | Q(account__ecommerce_email__iexact=term)
+        )
+    return orders
+
+
+def unpaid_condition(moment: datetime) -> Q:
+    """Unpaid: a payment problem, or a valid authorization that expires within the window."""
+    window_end = moment + timedelta(days=settings.ORDERDESK_WARNING_DAYS)
+    from orderdesk.orders.models import UNPAID_STATES
+
+    expiring = Q(payment_expires_at__lt=window_end) | Q(
+        estimated_delivery_date__isnull=False, payment_expires_at__lt=F("estimated_delivery_date")
+    )
+    return Q(payment_state__in=UNPAID_STATES) | (
+        Q(payment_state=PaymentState.AUTHORIZED) & expiring
+    )
+
+
+def order_summary(order: Order) -> dict:
+    return {
+        "number": order.number,
+        "account": {
+            "name": order.account.name,
+            "email": order.account.ecommerce_email,
+            "phone": order.account.phone,
+        },
+        "kind": order.kind,
+        "status": order.status,
+        "payment_method": order.payment_method,
+        "currency": order.currency,
+        "quoted_total": order.quoted_total,
+        "total": order.total,
+        "authorized_amount": order.authorized_amount,
+        "payment_state": order.payment_state,
+        "payment_expires_at": order.payment_expires_at,
+        "estimated_delivery_date": order.estimated_delivery_date,
+        "assigned_to": _person(order.assigned_to),
+        "last_action": order.last_action,
+        "created_at": order.created_at,
+    }
+
+
+def order_get(number: str) -> Order:
+    """The order with this number (raises Order.DoesNotExist)."""
+    return Order.objects.select_related("account", "assigned_to", "supersedes").get(number=number)
+
+
+def order_detail(order: Order) -> dict:
+    payments = order_payments(order)
+    successor = Order.objects.filter(supersedes=order).values_list("number", flat=True).first()
+    events = OrderEvent.objects.filter(order=order).select_related("actor")[:TIMELINE_LIMIT]
+    return {
+        **order_summary(order),
+        "cancel_reason": order.cancel_reason,
+        "amount_paid": amount_paid(order),
+        "lines": [
+            {
+                "sku": line.sku,
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "amount": line.amount,
+            }
+            for line in order.lines.all()
+        ],
+        "authorizations": [
+            {
+                "gateway": authorization.gateway,
+                "method": authorization.method,
+                "status": authorization.status,
+                "amount": authorization.amount,
+                "currency": authorization.currency,
+                "authorized_at": authorization.authorized_at,
+                "expires_at": authorization.expires_at,
+                "instrument": authorization.instrument,
+                "decline_code": authorization.decline_code,
+                "message": authorization.message,
+                "source": authorization.source,
+                "created_at": authorization.created_at,
+            }
+            for authorization in payments["authorizations"]
+        ],
+        "captures": [
+            {
+                "amount": capture.amount,
+                "currency": capture.currency,
+                "gateway_reference": capture.gateway_reference,
+                "captured_at": capture.captured_at,
+            }
+            for capture in payments["captures"]
+        ],
+        "external_payments": [
+            {
+                "amount": payment.amount,
+                "currency": payment.currency,
+                "reference": payment.reference,
+                "reason": payment.reason,
+                "recorded_by": _person(payment.recorded_by) or "",
+                "recorded_at": payment.recorded_at,
+            }
+            for payment in payments["external_payments"]
+        ],
+        "supersedes": order.supersedes.number if order.supersedes_id else None,
+        "superseded_by": successor,
+        "timeline": [
+            {
+                "kind": event.kind,
+                "message": event.message,
+                "who": event.who,
+                "created_at": event.created_at,
+            }
+            for event in events
+        ],
+    }

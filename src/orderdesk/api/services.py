@@ -1,0 +1,184 @@
+"""API-side workflows: the storefront's order creation, idempotent on an Idempotency-Key.
+
+The business rules stay in the apps' services; this module only orders the calls and
+remembers responses so that a retried POST never creates two orders or authorizes twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+
+from orderdesk.accounts.models import Account
+from orderdesk.accounts.services import account_create
+from orderdesk.api.models import IdempotencyRecord
+from orderdesk.api.schemas import OrderCreateIn
+from orderdesk.common.clock import now
+from orderdesk.common.permissions import require
+from orderdesk.orders.models import Order
+from orderdesk.orders.services import LineInput, OrderRuleError, order_create
+from orderdesk.payments.models import AuthorizationSource
+
+CREATE_OPERATION = "order.create"
+# A request that died after creating its order is answered from the order after this long.
+STALE_AFTER = timedelta(minutes=2)
+
+
+class IdempotencyConflict(Exception):
+    """The key is in use by a request still running, or by a different request."""
+
+    def __init__(self, reason: str, *, status: int):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Replay:
+    status: int
+    body: dict
+    replayed: bool = False
+
+
+def request_hash(payload: OrderCreateIn) -> str:
+    canonical = json.dumps(payload.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def account_for_email(*, email: str, name: str, phone: str) -> Account:
+    """The account with this e-commerce e-mail, or a new one (the storefront's customer)."""
+    existing = Account.objects.filter(ecommerce_email__iexact=email).order_by("id").first()
+    return existing or account_create(name=name, ecommerce_email=email, phone=phone)
+
+
+def order_create_checks(payload: OrderCreateIn, actor) -> None:
+    require(actor, "orders.work_order")
+    if payload.payment_token is None:
+        return
+    require(actor, "orders.process_card")
+    if payload.payment_method == "terms":
+        raise OrderRuleError("Orders on terms are not authorized.", field="payment_token")
+    if sum(line.unit_price * line.quantity for line in payload.lines) == 0:
+        raise OrderRuleError(
+            "There is nothing to authorize on a zero total.", field="payment_token"
+        )
+
+
+@transaction.atomic
+def _order_create(payload: OrderCreateIn, actor) -> Order:
+    if payload.number and Order.objects.filter(number=payload.number).exists():
+        raise OrderRuleError(f"Order {payload.number} exists already.", field="number")
+    account = account_for_email(
+        email=payload.account.email, name=payload.account.name, phone=payload.account.phone
+    )
+    try:
+        with transaction.atomic():
+            return order_create(
+                account=account,
+                kind=payload.kind,
+                payment_method=payload.payment_method,
+                lines=[
+                    LineInput(
+                        description=line.description,
+                        unit_price=line.unit_price,
+                        quantity=line.quantity,
+                        sku=line.sku,
+                    )
+                    for line in payload.lines
+                ],
+                currency=payload.currency,
+                quoted_total=payload.quoted_total,
+                number=payload.number,
+                estimated_delivery_date=payload.estimated_delivery_date,
+                actor=actor,
+            )
+    except IntegrityError as error:  # a concurrent request took the number
+        raise OrderRuleError(f"Order {payload.number} exists already.", field="number") from error
+
+
+def _authorize_at_checkout(order: Order, payload: OrderCreateIn, actor) -> None:
+    from orderdesk.payments.services import authorization_request
+
+    authorization_request(
+        order=order,
+        payment_token=payload.payment_token,
+        method=payload.payment_method,
+        source=AuthorizationSource.STOREFRONT,
+        actor=actor,
+    )
+
+
+def storefront_order_create(
+    *, payload: OrderCreateIn, actor, idempotency_key: str | None, respond
+) -> Replay:
+    """Create the order and authorize it when a token comes with it.
+
+    `respond(order)` renders the response body as JSON-ready data. With an idempotency key, the first request
+    stores its response and every retry with the same key and body gets it back.
+    """
+    order_create_checks(payload, actor)
+    if not idempotency_key:
+        order = _order_create(payload, actor)
+        if payload.payment_token:
+            _authorize_at_checkout(order, payload, actor)
+        return Replay(201, respond(order))
+    fingerprint = request_hash(payload)
+    replay = _idempotent_replay(actor, idempotency_key, fingerprint, respond)
+    if replay is not None:
+        return replay
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                user=actor,
+                key=idempotency_key,
+                operation=CREATE_OPERATION,
+                request_hash=fingerprint,
+                created_at=now(),
+            )
+            order = _order_create(payload, actor)
+            record.order = order
+            record.save(update_fields=["order"])
+    except IntegrityError:  # a concurrent request with the same key got in first
+        replay = _idempotent_replay(actor, idempotency_key, fingerprint, respond)
+        if replay is not None:
+            return replay
+        raise
+    if payload.payment_token:
+        _authorize_at_checkout(order, payload, actor)
+    return _idempotent_complete(record, order, respond)
+
+
+def _idempotent_complete(record: IdempotencyRecord, order: Order, respond) -> Replay:
+    order.refresh_from_db()
+    body = respond(order)
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        response_status=201, response_body=body, completed_at=now()
+    )
+    return Replay(201, body)
+
+
+def _idempotent_replay(actor, key: str, fingerprint: str, respond) -> Replay | None:
+    record = (
+        IdempotencyRecord.objects.filter(user=actor, operation=CREATE_OPERATION, key=key)
+        .select_related("order")
+        .first()
+    )
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise IdempotencyConflict(
+            "This Idempotency-Key was used with a different request body.", status=422
+        )
+    if record.completed_at is not None:
+        return Replay(record.response_status, record.response_body, replayed=True)
+    if record.order is not None and record.created_at < now() - STALE_AFTER:
+        # The first request died after creating the order: answer from the order as it is,
+        # without authorizing again (an authorization it began is reconciled separately).
+        return _idempotent_complete(record, record.order, respond)
+    raise IdempotencyConflict(
+        "A request with this Idempotency-Key is still being processed; retry shortly.", status=409
+    )
