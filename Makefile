@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 PG_URL ?= postgres://postgres@127.0.0.1:5432/orderdesk
+HOST ?= 127.0.0.1
+PORT ?= 8000
+BENCH_ORDERS ?= 1000000
+BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432/orderdesk_bench
 export ORDERDESK_VAR_DIR ?= $(CURDIR)/var
 
 .PHONY: run test test-sqlite test-postgres lint bench install clean
@@ -21,9 +25,11 @@ $(TEST_STAMP): $(STAMP) pyproject.toml
 
 install: $(STAMP)
 
+# Migrates and loads the demo data the first time (idempotent), prints the log-ins, then
+# serves with the background worker until Ctrl-C.
 run: $(STAMP)
 	$(BIN)/orderdesk demo
-	$(BIN)/orderdesk serve --with-worker
+	$(BIN)/orderdesk serve --with-worker --host $(HOST) --port $(PORT)
 
 test: $(TEST_STAMP)
 	$(BIN)/ruff check src tests
@@ -46,8 +52,9 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
+# Not part of `make test`: builds large data sets (see bench/README.md).
 bench: $(TEST_STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --orders $(BENCH_ORDERS) --pg-url $(BENCH_PG_URL)
 
 clean:
 	rm -rf $(VENV) var test-artifacts

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 
 def _django():
@@ -52,20 +53,43 @@ def cmd_serve(args) -> int:
     children = [subprocess.Popen(command)]  # noqa: S603 (our own interpreter and arguments)
     if args.with_worker:
         children.append(subprocess.Popen([sys.executable, "-m", "orderdesk.cli", "worker"]))  # noqa: S603
-    print(f"orderdesk serving at http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
+    base = f"http://{args.host}:{args.port}"
+    print(
+        f"orderdesk serving at {base}/ (dashboard {base}/dashboard/, admin {base}/admin/)"
+        + (" with the background worker" if args.with_worker else "")
+        + "; Ctrl-C stops everything",
+        flush=True,
+    )
     return _wait_all(children)
 
 
-def _wait_all(children: list[subprocess.Popen]) -> int:
+def _wait_all(children: list[subprocess.Popen], grace_seconds: float = 15) -> int:
+    """Run until Ctrl-C, SIGTERM or any child exits; then stop the others and reap them all."""
+    stopping = False
+
     def stop(signum, frame):
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
+        nonlocal stopping
+        stopping = True
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    codes = [child.wait() for child in children]
-    return max(codes) if any(codes) else 0
+    while not stopping and all(child.poll() is None for child in children):
+        time.sleep(0.2)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace_seconds
+    for child in children:
+        try:
+            child.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    codes = [child.returncode for child in children]
+    # A clean stop (Ctrl-C, SIGTERM) is success even when a child reports the signal.
+    if stopping:
+        return 0
+    return next((code for code in codes if code), 0)
 
 
 def cmd_worker(args) -> int:
