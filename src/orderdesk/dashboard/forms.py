@@ -1,0 +1,150 @@
+"""Forms of the dashboard: they parse what staff type; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+
+from orderdesk.common.money import parse_major
+from orderdesk.dashboard.selectors import GROUPS, SORTS
+from orderdesk.orders.models import CancelReason, OrderKind, OrderStatus
+
+
+class PanelFilterForm(forms.Form):
+    group = forms.ChoiceField(
+        required=False, choices=[("", "All groups")] + [(g.key, g.label) for g in GROUPS]
+    )
+    kind = forms.ChoiceField(required=False, choices=[("", "All kinds"), *OrderKind.choices])
+    mine = forms.BooleanField(required=False, label="Assigned to me")
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Order number, account or e-mail"}
+        ),
+    )
+    sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORTS])
+    page = forms.IntegerField(required=False, min_value=1)
+
+    def filters(self) -> dict:
+        """The panel's keyword arguments; anything invalid falls back to its default."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return {
+            "group": data.get("group") or None,
+            "kind": data.get("kind") or None,
+            "mine": bool(data.get("mine")),
+            "search": data.get("q") or "",
+            "sort": data.get("sort") or "urgency",
+        }
+
+    def page_number(self) -> int:
+        return (self.cleaned_data.get("page") if self.is_valid() else None) or 1
+
+
+class ScreenForm(forms.Form):
+    """A form of the order screen: ids carry the form's slug, since many forms share the page."""
+
+    slug = "form"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"id_{self.slug}_%s")
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class AssignForm(ScreenForm):
+    """Assign to me: nothing to type; the form carries the CSRF check and any errors."""
+
+    slug = "assign"
+
+
+class DeliveryDateForm(ScreenForm):
+    slug = "date"
+
+    estimated_delivery_date = forms.DateField(
+        required=False,
+        label="Estimated delivery date",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Leave empty to clear it.",
+    )
+
+
+class StatusForm(ScreenForm):
+    slug = "status"
+
+    to = forms.ChoiceField(
+        label="Move to",
+        choices=[
+            (OrderStatus.OPEN, OrderStatus.OPEN.label),
+            (OrderStatus.IN_PROGRESS, OrderStatus.IN_PROGRESS.label),
+            (OrderStatus.READY_TO_SHIP, OrderStatus.READY_TO_SHIP.label),
+        ],
+    )
+
+
+class NoteForm(ScreenForm):
+    slug = "note"
+
+    text = forms.CharField(
+        label="Note", max_length=500, widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500})
+    )
+
+
+class ManualCardForm(ScreenForm):
+    """Only the gateway's token is posted: the card fields have no name attribute."""
+
+    slug = "card"
+
+    payment_token = forms.CharField(
+        max_length=4000,
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "The card was not sent to the gateway: fill in the card and try again "
+            "(the card form needs JavaScript)."
+        },
+    )
+
+
+class ExternalPaymentForm(ScreenForm):
+    slug = "external"
+
+    amount = forms.CharField(label="Amount", max_length=20, help_text="For example 1234.50")
+    reference = forms.CharField(label="Reference", max_length=100)
+    reason = forms.CharField(
+        label="Reason", max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        self.fields["amount"].label = f"Amount ({currency})"
+
+    def clean_amount(self) -> int:
+        try:
+            amount = parse_major(self.cleaned_data["amount"], self.currency)
+        except ValueError as error:
+            raise forms.ValidationError(str(error).capitalize() + ".") from error
+        if amount <= 0:
+            raise forms.ValidationError("The amount must be greater than zero.")
+        return amount
+
+
+class ShipForm(ScreenForm):
+    slug = "ship"
+
+    override_reason = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Override reason",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class CancelForm(ScreenForm):
+    slug = "cancel"
+
+    reason = forms.ChoiceField(
+        label="Reason",
+        choices=[(value, label) for value, label in CancelReason.choices if value != "replaced"],
+    )
+    note = forms.CharField(label="Note", required=False, max_length=300)

@@ -1,0 +1,325 @@
+"""The CSR dashboard's views: parse with a form, call one service, render or redirect."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
+
+from orderdesk.common.money import format_minor
+from orderdesk.dashboard import forms
+from orderdesk.dashboard.access import staff_required
+from orderdesk.dashboard.charts import bar_chart
+from orderdesk.dashboard.order_screen import order_actions
+from orderdesk.dashboard.selectors import (
+    business_zone,
+    order_for_screen,
+    order_timeline,
+    unpaid_by_days_to_expiry,
+    unpaid_panel,
+    unpaid_panel_queryset,
+    work_in_progress,
+)
+from orderdesk.dashboard.templatetags.dashboard import expiry_phrase, who
+from orderdesk.orders import services as order_services
+from orderdesk.orders.models import Order
+from orderdesk.payments.errors import PaymentRuleError
+from orderdesk.payments.models import AuthorizationSource, AuthorizationStatus
+from orderdesk.payments.selectors import order_payments, payment_security
+from orderdesk.payments.services import authorization_request, external_payment_record
+
+RULE_ERRORS = (order_services.OrderRuleError, PaymentRuleError)
+
+
+@require_GET
+@staff_required()
+def index(request):
+    """The dashboard; an htmx request for the panel gets the panel fragment only."""
+    form = forms.PanelFilterForm(request.GET)
+    filters = form.filters()
+    panel = unpaid_panel(user=request.user, page=form.page_number(), **filters)
+    context = {"panel": panel, "filter_form": form, "filters": filters}
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, "dashboard/index.html#unpaid-panel", context)
+    else:
+        context["work"] = work_in_progress()
+        context["chart"] = bar_chart(unpaid_by_days_to_expiry())
+        response = render(request, "dashboard/index.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+CSV_HEADER = [
+    "Order",
+    "Group",
+    "Account",
+    "E-mail",
+    "Kind",
+    "Total",
+    "Authorized",
+    "Payment state",
+    "Expires at",
+    "Time to expiry",
+    "Estimated delivery",
+    "Last action",
+    "Last action at",
+    "Assigned to",
+]
+
+
+def _csv_cell(value) -> str:
+    """Keep spreadsheet programs from running a cell as a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _csv_rows(queryset, zone):
+    from orderdesk.dashboard.selectors import GROUPS
+
+    yield CSV_HEADER
+    for order in queryset.iterator(chunk_size=1000):
+        expires = order.payment_expires_at
+        acted = order.last_action_at
+        yield [
+            order.number,
+            GROUPS[order.urgency].label,
+            order.account.name,
+            order.account.ecommerce_email,
+            order.get_kind_display(),
+            format_minor(order.total, order.currency),
+            format_minor(order.authorized_amount, order.currency),
+            order.get_payment_state_display(),
+            timezone.localtime(expires, zone).isoformat(timespec="minutes") if expires else "",
+            expiry_phrase(expires),
+            order.estimated_delivery_date.isoformat() if order.estimated_delivery_date else "",
+            order.last_action,
+            timezone.localtime(acted, zone).isoformat(timespec="minutes") if acted else "",
+            who(order.assigned_to),
+        ]
+
+
+@require_GET
+@staff_required()
+def unpaid_csv(request):
+    """Every order the panel shows under the current filters and sort (all pages)."""
+    filters = forms.PanelFilterForm(request.GET).filters()
+    queryset = unpaid_panel_queryset(user=request.user, **filters)
+    writer = csv.writer(_Echo())
+    rows = (
+        writer.writerow([_csv_cell(cell) for cell in row])
+        for row in _csv_rows(queryset, business_zone())
+    )
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime(timezone.now(), business_zone()).strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="unpaid-orders-{stamp}.csv"'
+    return response
+
+
+# The order screen
+
+
+def _order_page(request, order: Order, *, bound: dict | None = None, status: int = 200):
+    order = order_for_screen(order.number)  # fresh: an action may have changed it
+    security = payment_security(order)
+    context = {
+        "order": order,
+        "lines": list(order.lines.all()),
+        "payments": order_payments(order),
+        "security": security,
+        "events": order_timeline(order),
+        "actions": order_actions(order, user=request.user, security=security),
+        "forms": {
+            "date": forms.DeliveryDateForm(
+                initial={"estimated_delivery_date": order.estimated_delivery_date}
+            ),
+            "status": forms.StatusForm(),
+            "note": forms.NoteForm(),
+            "card": forms.ManualCardForm(),
+            "external": forms.ExternalPaymentForm(currency=order.currency),
+            "ship": forms.ShipForm(),
+            "cancel": forms.CancelForm(),
+            "assign": None,
+            **(bound or {}),
+        },
+    }
+    return render(request, "dashboard/order.html", context, status=status)
+
+
+@require_GET
+@staff_required()
+def order_detail(request, number: str):
+    return _order_page(request, order_for_screen(number))
+
+
+def _act(request, order: Order, form, key: str, perform):
+    """Run one action: on success confirm it and go back; otherwise show why, on the form."""
+    if form.is_valid():
+        try:
+            outcome = perform(form.cleaned_data)
+        except RULE_ERRORS as error:
+            field = error.field if error.field in form.fields else None
+            form.add_error(field, error.reason)
+            messages.error(request, error.reason)
+        except PermissionDenied:
+            form.add_error(None, "Your role does not allow this.")
+            messages.error(request, "Your role does not allow this.")
+            return _order_page(request, order, bound={key: form}, status=403)
+        else:
+            level, text = outcome if isinstance(outcome, tuple) else (messages.SUCCESS, outcome)
+            messages.add_message(request, level, text)
+            return redirect("dashboard:order", number=order.number)
+    else:
+        messages.error(request, "Nothing was changed: correct the form below.")
+    return _order_page(request, order, bound={key: form}, status=400)
+
+
+@require_POST
+@staff_required("orders.work_order")
+def order_assign_me(request, number: str):
+    order = order_for_screen(number)
+
+    def perform(data):
+        order_services.order_assign(order=order, actor=request.user, assignee=request.user)
+        return f"Order {order.number} is assigned to you."
+
+    return _act(request, order, forms.AssignForm(request.POST), "assign", perform)
+
+
+@require_POST
+@staff_required("orders.work_order")
+def order_delivery_date(request, number: str):
+    order = order_for_screen(number)
+
+    def perform(data):
+        estimated = data["estimated_delivery_date"]
+        order_services.order_delivery_date_set(order=order, actor=request.user, estimated=estimated)
+        if estimated is None:
+            return "Estimated delivery date cleared."
+        return f"Estimated delivery date set to {estimated:%B} {estimated.day}, {estimated.year}."
+
+    return _act(request, order, forms.DeliveryDateForm(request.POST), "date", perform)
+
+
+@require_POST
+@staff_required("orders.work_order")
+def order_status(request, number: str):
+    order = order_for_screen(number)
+
+    def perform(data):
+        moved = order_services.order_status_set(order=order, to=data["to"], actor=request.user)
+        return f"Order {order.number} is now {moved.get_status_display().lower()}."
+
+    return _act(request, order, forms.StatusForm(request.POST), "status", perform)
+
+
+@require_POST
+@staff_required("orders.work_order")
+def order_note(request, number: str):
+    order = order_for_screen(number)
+
+    def perform(data):
+        order_services.order_note_add(order=order, actor=request.user, text=data["text"])
+        return "Note added."
+
+    return _act(request, order, forms.NoteForm(request.POST), "note", perform)
+
+
+@require_POST
+@staff_required("orders.process_card")
+def order_process_card(request, number: str):
+    """The virtual terminal: authorize the amount owed with a card tokenized by the gateway."""
+    order = order_for_screen(number)
+
+    def perform(data):
+        authorization = authorization_request(
+            order=order,
+            payment_token=data["payment_token"],
+            method="card",
+            source=AuthorizationSource.MANUAL,
+            actor=request.user,
+        )
+        amount = format_minor(authorization.amount, authorization.currency)
+        if authorization.status == AuthorizationStatus.AUTHORIZED:
+            return f"Card approved: {amount} authorized on {authorization.instrument}."
+        if authorization.status == AuthorizationStatus.UNKNOWN:
+            return messages.WARNING, (
+                "The gateway did not answer in time. The outcome will be reconciled "
+                "automatically; do not process the card again."
+            )
+        reason = authorization.message or authorization.decline_code or "no reason given"
+        return messages.ERROR, (
+            f"Card declined ({reason}). Nothing was charged; the order is flagged as payment "
+            "failed until a card is approved."
+        )
+
+    return _act(request, order, forms.ManualCardForm(request.POST), "card", perform)
+
+
+@require_POST
+@staff_required("orders.record_external_payment")
+def order_external_payment(request, number: str):
+    order = order_for_screen(number)
+    form = forms.ExternalPaymentForm(request.POST, currency=order.currency)
+
+    def perform(data):
+        payment = external_payment_record(
+            order=order,
+            amount=data["amount"],
+            reference=data["reference"],
+            reason=data["reason"],
+            actor=request.user,
+        )
+        return (
+            f"External payment of {format_minor(payment.amount, payment.currency)} "
+            f"recorded (reference {payment.reference})."
+        )
+
+    return _act(request, order, form, "external", perform)
+
+
+@require_POST
+@staff_required("orders.ship_order")
+def order_ship(request, number: str):
+    order = order_for_screen(number)
+    form = forms.ShipForm(request.POST)
+    overriding = bool(request.POST.get("override_reason", "").strip())
+    if overriding and not request.user.has_perm("orders.override_ship_gate"):
+        raise PermissionDenied("Only a supervisor may override the ship gate.")
+
+    def perform(data):
+        order_services.order_ship(
+            order=order, actor=request.user, override_reason=data["override_reason"]
+        )
+        shipped = order_for_screen(order.number)
+        if shipped.events.filter(kind="overridden").exists():
+            return messages.WARNING, f"Order {order.number} shipped with the ship gate overridden."
+        return (
+            f"Order {order.number} shipped; payment {shipped.get_payment_state_display().lower()}."
+        )
+
+    return _act(request, order, form, "ship", perform)
+
+
+@require_POST
+@staff_required("orders.cancel_order")
+def order_cancel(request, number: str):
+    order = order_for_screen(number)
+
+    def perform(data):
+        order_services.order_cancel(
+            order=order, actor=request.user, reason=data["reason"], note=data["note"]
+        )
+        return f"Order {order.number} cancelled; any live authorization was voided."
+
+    return _act(request, order, forms.CancelForm(request.POST), "cancel", perform)
