@@ -139,6 +139,17 @@ STORAGES = {
     },
 }
 
+# The rate limits of the customer pages count in this cache. Local memory counts per
+# process; a deployment with several web processes points this at a shared cache.
+CACHES = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "ORDERDESK_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"
+        ),
+        "LOCATION": os.environ.get("ORDERDESK_CACHE_LOCATION", "orderdesk"),
+    }
+}
+
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("ORDERDESK_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
@@ -146,8 +157,24 @@ TASKS = {
     }
 }
 
+
+def email_url_parse(url: str) -> dict:
+    """dj-email-url plus the schemes it lacks: smtp+tls:// (STARTTLS), smtp+ssl:// (implicit
+    TLS), and file:///absolute/path (it drops the leading slash)."""
+    scheme, _, rest = url.partition("://")
+    extra: dict = {}
+    if scheme in ("smtp+tls", "smtp+ssl"):
+        url = "smtp://" + rest
+        extra = {"EMAIL_USE_TLS": True} if scheme == "smtp+tls" else {"EMAIL_USE_SSL": True}
+    parsed = dj_email_url.parse(url)
+    if scheme == "file":
+        extra["EMAIL_FILE_PATH"] = "/" + rest.lstrip("/") if rest.startswith("/") else rest
+    parsed.update(extra)
+    return parsed
+
+
 # E-mail: EMAIL_URL such as smtp://user:password@host:587, smtp+tls://..., console:
-_email = dj_email_url.parse(os.environ.get("EMAIL_URL", "console:"))
+_email = email_url_parse(os.environ.get("EMAIL_URL", "console:"))
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
 EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
 EMAIL_PORT = _email["EMAIL_PORT"] or 25
@@ -171,6 +198,12 @@ ORDERDESK_GATEWAY = os.environ.get("ORDERDESK_GATEWAY", "sandbox")
 ORDERDESK_AUTHORIZATION_DAYS = int(os.environ.get("ORDERDESK_AUTHORIZATION_DAYS", "29"))
 ORDERDESK_WARNING_DAYS = int(os.environ.get("ORDERDESK_WARNING_DAYS", "5"))
 ORDERDESK_LINK_DAYS = int(os.environ.get("ORDERDESK_LINK_DAYS", "14"))
+# Customer payment pages: requests per fixed window, per link and per client address.
+ORDERDESK_LINK_RATE_WINDOW_SECONDS = int(
+    os.environ.get("ORDERDESK_LINK_RATE_WINDOW_SECONDS", "600")
+)
+ORDERDESK_LINK_RATE_PER_TOKEN = int(os.environ.get("ORDERDESK_LINK_RATE_PER_TOKEN", "30"))
+ORDERDESK_LINK_RATE_PER_ADDRESS = int(os.environ.get("ORDERDESK_LINK_RATE_PER_ADDRESS", "120"))
 ORDERDESK_SWEEP_INTERVAL_SECONDS = int(os.environ.get("ORDERDESK_SWEEP_INTERVAL_SECONDS", "300"))
 # Validity per gateway, method and card network, in the form
 # "stripe:card=7,paypal:paypal=29+3,sandbox:card:amex=7" (days, optional +honor days).

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from orderdesk.common.views import healthz
+from orderdesk.links.urls import staff_urlpatterns as link_staff_urlpatterns
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/dashboard/", permanent=False)),
@@ -14,6 +15,7 @@ urlpatterns = [
     path("sandbox/", include("orderdesk.sandbox.urls")),
     path("pay/", include("orderdesk.links.urls")),
     path("api/", include("orderdesk.api.urls")),
+    path("orders/<str:number>/links/", include(link_staff_urlpatterns)),
     path("", include("orderdesk.dashboard.urls")),
     path("", include("orderdesk.notifications.urls")),
 ]

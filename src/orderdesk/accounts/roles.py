@@ -17,6 +17,7 @@ CSR_PERMISSIONS = [
     "orders.process_card",
     "accounts.view_account",
     "payments.view_authorization",
+    "notifications.view_outboundemail",  # the recent e-mails page
 ]
 SUPERVISOR_PERMISSIONS = CSR_PERMISSIONS + [
     "orders.override_ship_gate",

@@ -12,6 +12,7 @@ logger = logging.getLogger("orderdesk.maintenance")
 JOBS = [
     "orderdesk.payments.sweep.authorizations_expire",
     "orderdesk.payments.services.authorizations_reconcile_unknown",
+    "orderdesk.links.services.links_expire",
 ]
 
 

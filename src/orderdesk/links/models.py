@@ -41,6 +41,9 @@ class PaymentLink(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     opened_at = models.DateTimeField(null=True, blank=True)
+    # Set while one request is paying with this link (compare-and-set), so that double
+    # clicks and a second tab never authorize twice; cleared when the attempt ends.
+    processing_since = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     result_order = models.ForeignKey(
         "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

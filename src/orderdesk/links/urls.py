@@ -1,2 +1,22 @@
+from django.urls import path
+
+from orderdesk.links import staff, views
+
 app_name = "links"
-urlpatterns: list = []
+urlpatterns = [
+    path("<str:token>", views.pay, name="pay"),
+    path("<str:token>/decline", views.decline, name="decline"),
+    path("<str:token>/paypal", views.paypal_start, name="paypal-start"),
+    path("<str:token>/paypal/return", views.paypal_return, name="paypal-return"),
+    path("<str:token>/done", views.done, name="done"),
+]
+
+# Staff actions of the order screen, included at /orders/<number>/links/ (namespace links_staff).
+staff_urlpatterns = (
+    [
+        path("reauthorize/", staff.reauthorize, name="reauthorize"),
+        path("price-increase/", staff.price_increase, name="price-increase"),
+        path("<int:link_id>/revoke/", staff.revoke, name="revoke"),
+    ],
+    "links_staff",
+)

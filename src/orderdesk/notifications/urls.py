@@ -1,2 +1,9 @@
+from django.urls import path
+
+from orderdesk.notifications import views
+
 app_name = "notifications"
-urlpatterns: list = []
+urlpatterns = [
+    path("emails/", views.email_list, name="email-list"),
+    path("emails/<int:pk>/", views.email_detail, name="email-detail"),
+]

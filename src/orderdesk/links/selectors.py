@@ -1,0 +1,145 @@
+"""Read-side queries of payment links: by token for the customer, by order for staff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+
+from orderdesk.common.clock import now
+from orderdesk.links.models import LinkPurpose, LinkStatus, PaymentLink
+from orderdesk.links.tokens import token_hash, token_well_formed
+from orderdesk.orders.models import Order, OrderStatus, PaymentMethod, PaymentState
+
+# A re-trigger within this window of the last one asks the CSR to confirm.
+RETRIGGER_CONFIRM_WINDOW = timedelta(minutes=10)
+
+
+def link_by_token(token: str) -> PaymentLink | None:
+    """The link of a token, whatever its status (None for an unknown or malformed token)."""
+    if not token_well_formed(token):
+        return None
+    return (
+        PaymentLink.objects.select_related("order", "order__account")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+
+
+def link_is_usable(link: PaymentLink | None) -> bool:
+    return link is not None and link.status == LinkStatus.OPEN and now() < link.expires_at
+
+
+def link_open_for_order(order: Order) -> PaymentLink | None:
+    return PaymentLink.objects.filter(order=order, status=LinkStatus.OPEN).first()
+
+
+def link_recent_reauthorization(order: Order) -> PaymentLink | None:
+    """A re-trigger sent within the confirmation window, if any."""
+    return (
+        PaymentLink.objects.filter(
+            order=order,
+            purpose=LinkPurpose.REAUTHORIZATION,
+            created_at__gt=now() - RETRIGGER_CONFIRM_WINDOW,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def link_expiry_from_now():
+    return now() + timedelta(days=settings.ORDERDESK_LINK_DAYS)
+
+
+@dataclass(frozen=True)
+class ActionAvailability:
+    allowed: bool
+    reason: str = ""
+
+
+def reauthorization_availability(order: Order) -> ActionAvailability:
+    """Re-trigger makes sense for a live card or PayPal order that owes money and has a price."""
+    from orderdesk.payments.services import outstanding_amount
+
+    if not order.is_live:
+        return ActionAvailability(False, f"The order is {order.get_status_display().lower()}.")
+    if order.payment_method not in (PaymentMethod.CARD, PaymentMethod.PAYPAL):
+        return ActionAvailability(False, "Only card and PayPal orders are authorized.")
+    if order.payment_state == PaymentState.AWAITING_PRICE or order.total == 0:
+        return ActionAvailability(False, "The order has no price yet: send a price increase.")
+    if outstanding_amount(order) <= 0:
+        return ActionAvailability(False, "The order owes nothing.")
+    return ActionAvailability(True)
+
+
+def price_increase_availability(order: Order) -> ActionAvailability:
+    from orderdesk.payments.state import amount_paid
+
+    if not order.is_live:
+        return ActionAvailability(False, f"The order is {order.get_status_display().lower()}.")
+    if order.payment_method not in (PaymentMethod.CARD, PaymentMethod.PAYPAL):
+        return ActionAvailability(False, "Only card and PayPal orders go through a new cart.")
+    if order.status == OrderStatus.SHIPPED or amount_paid(order) > 0:
+        return ActionAvailability(False, "Part of the order is paid already.")
+    return ActionAvailability(True)
+
+
+def _local_date(moment):
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    return timezone.localtime(moment, ZoneInfo(settings.ORDERDESK_TIME_ZONE)).date()
+
+
+def _reason(link: PaymentLink) -> str:
+    order = link.order
+    if link.purpose == LinkPurpose.PRICE_INCREASE:
+        if order.is_zero_dollar_quote:
+            return "We have diagnosed your repair and priced the work. Please approve the price so that we can go ahead."
+        return "Your order needs more work than we quoted. Please review the new price; nothing changes unless you approve it."
+    expires_at = order.payment_expires_at
+    if expires_at is None:
+        return "We have not been able to secure the payment for this order yet."
+    if expires_at <= now():
+        return (
+            f"The payment authorization for this order expired on {_local_date(expires_at):%B %d, %Y} "
+            "before your order was ready. Please approve the payment again; nothing is charged until it ships."
+        )
+    return (
+        f"The payment authorization for this order expires on {_local_date(expires_at):%B %d, %Y}, "
+        "before your order will be ready. Please approve the payment again; nothing is charged until it ships."
+    )
+
+
+def link_summary(link: PaymentLink) -> dict:
+    """What the customer's page and e-mail show: the order, the amounts, why and what next."""
+    order = link.order
+    current_lines = [
+        {
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "amount": line.amount,
+        }
+        for line in order.lines.all()
+    ]
+    proposed_lines = [
+        {**line, "amount": line["quantity"] * line["unit_price"]} for line in link.proposed_lines
+    ]
+    return {
+        "order_number": order.number,
+        "order_kind": order.get_kind_display().lower(),
+        "account_name": order.account.name,
+        "currency": link.currency,
+        "amount": link.amount,
+        "is_price_increase": link.purpose == LinkPurpose.PRICE_INCREASE,
+        "current_lines": current_lines,
+        "current_total": order.total,
+        "proposed_lines": proposed_lines,
+        "proposed_total": link.proposed_total,
+        "estimated_delivery_date": order.estimated_delivery_date,
+        "link_expires_on": _local_date(link.expires_at),
+        "reason": _reason(link),
+    }

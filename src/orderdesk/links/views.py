@@ -1,0 +1,179 @@
+"""The customer's pages: /pay/<token>. Thin: parse, call one service, render.
+
+Anything but an open, unexpired link shows the same neutral page (status 404) that names
+no order. After an attempt the outcome is kept in the customer's session, so that only the
+browser that paid sees the confirmation of a link that is now used.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from orderdesk.common.money import format_minor
+from orderdesk.links import services
+from orderdesk.links.forms import CheckoutForm
+from orderdesk.links.models import LinkPurpose
+from orderdesk.links.ratelimit import request_allowed
+from orderdesk.links.selectors import link_by_token, link_is_usable, link_summary
+from orderdesk.links.services import LinkBusy, LinkRuleError, LinkUnavailable, Outcome
+from orderdesk.links.tokens import token_hash
+
+OUTCOME_TEMPLATES = {
+    Outcome.APPROVED: "links/outcome_approved.html",
+    Outcome.DECLINED: "links/outcome_declined.html",
+    Outcome.LOCKED: "links/outcome_locked.html",
+    Outcome.PENDING: "links/outcome_pending.html",
+}
+
+
+def _unavailable(request):
+    return render(request, "links/unavailable.html", status=404)
+
+
+def _busy(request):
+    return render(request, "links/busy.html", status=409)
+
+
+def customer_page(view):
+    """Rate limits, no caching, no framing; the link (usable or not) is passed on."""
+
+    @wraps(view)
+    @never_cache
+    def wrapped(request, token: str, *args, **kwargs):
+        if not request_allowed(request, token):
+            response = render(request, "links/rate_limited.html", status=429)
+            response["Retry-After"] = "600"
+            return response
+        return view(request, token, link_by_token(token), *args, **kwargs)
+
+    return wrapped
+
+
+def _outcome_key(token: str) -> str:
+    return f"links:outcome:{token_hash(token)[:32]}"
+
+
+def _outcome_remember(request, token: str, result) -> None:
+    request.session[_outcome_key(token)] = {
+        "outcome": result.outcome,
+        "order_number": result.order.number,
+        "message": result.message,
+    }
+
+
+def _after(request, token: str, result):
+    if result.outcome == Outcome.ATTEMPT_FAILED:
+        left = result.attempts_left
+        messages.error(
+            request,
+            f"{result.message} Nothing was charged. You can try again "
+            f"({left} attempt{'s' if left != 1 else ''} left), with another card or PayPal.",
+        )
+        return HttpResponseRedirect(reverse("links:pay", args=[token]))
+    _outcome_remember(request, token, result)
+    return HttpResponseRedirect(reverse("links:done", args=[token]))
+
+
+def _page_context(link, **extra) -> dict:
+    return {
+        **link_summary(link),
+        "link": link,
+        "amount_text": format_minor(link.amount, link.currency),
+        **extra,
+    }
+
+
+@customer_page
+@require_http_methods(["GET", "POST"])
+def pay(request, token: str, link):
+    if not link_is_usable(link):
+        return _unavailable(request)
+    if request.method == "POST":
+        form = CheckoutForm(request.POST)
+        if form.is_valid():
+            return _checkout(request, token, link, form.cleaned_data["payment_token"], "card")
+        messages.error(request, "Enter your card details, or pay with PayPal.")
+        return HttpResponseRedirect(reverse("links:pay", args=[token]))
+    services.link_opened_record(link)
+    context = _page_context(link, decline_asked=request.GET.get("decline") == "1")
+    return render(request, "links/pay.html", context)
+
+
+def _checkout(request, token: str, link, payment_token: str, method: str):
+    try:
+        result = services.link_checkout(link=link, payment_token=payment_token, method=method)
+    except LinkBusy:
+        return _busy(request)
+    except LinkUnavailable:
+        return _unavailable(request)
+    return _after(request, token, result)
+
+
+@customer_page
+@require_POST
+def decline(request, token: str, link):
+    if not link_is_usable(link) or link.purpose != LinkPurpose.PRICE_INCREASE:
+        return _unavailable(request)
+    try:
+        result = services.price_increase_decline(link=link)
+    except LinkBusy:
+        return _busy(request)
+    except LinkUnavailable:
+        return _unavailable(request)
+    return _after(request, token, result)
+
+
+def _paypal_key(token: str) -> str:
+    return f"links:paypal:{token_hash(token)[:32]}"
+
+
+@customer_page
+@require_POST
+def paypal_start(request, token: str, link):
+    if not link_is_usable(link):
+        return _unavailable(request)
+    return_url = request.build_absolute_uri(reverse("links:paypal-return", args=[token]))
+    try:
+        payment_token, approve_url = services.link_paypal_start(link=link, return_url=return_url)
+    except LinkUnavailable:
+        return _unavailable(request)
+    except LinkRuleError as refusal:
+        messages.error(request, refusal.reason)
+        return HttpResponseRedirect(reverse("links:pay", args=[token]))
+    # Only the PayPal order started here may pay for this link, in this browser.
+    request.session[_paypal_key(token)] = payment_token
+    return HttpResponseRedirect(approve_url)
+
+
+@customer_page
+@require_http_methods(["GET", "POST"])
+def paypal_return(request, token: str, link):
+    if not link_is_usable(link):
+        return _unavailable(request)
+    expected = request.session.get(_paypal_key(token), "")
+    if request.method == "POST":
+        if not expected:
+            return HttpResponseRedirect(reverse("links:pay", args=[token]))
+        del request.session[_paypal_key(token)]
+        return _checkout(request, token, link, expected, "paypal")
+    returned = "paypal:" + request.GET.get("token", "")
+    if request.GET.get("paypal") != "approved" or not expected or returned != expected:
+        messages.info(request, "The PayPal payment was not approved. Nothing was charged.")
+        return HttpResponseRedirect(reverse("links:pay", args=[token]))
+    return render(request, "links/paypal_confirm.html", _page_context(link))
+
+
+@customer_page
+@require_GET
+def done(request, token: str, link):
+    remembered = request.session.get(_outcome_key(token))
+    if not remembered or remembered["outcome"] not in OUTCOME_TEMPLATES:
+        return _unavailable(request)
+    return render(request, OUTCOME_TEMPLATES[remembered["outcome"]], remembered)

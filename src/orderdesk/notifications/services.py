@@ -1,0 +1,156 @@
+"""Queue e-mails in the caller's transaction and deliver them from the worker, exactly once.
+
+`email_queue` renders the message, writes the outbox row and enqueues its delivery on the
+caller's connection: if the change that caused the e-mail rolls back, so do both. The same
+`dedupe_key` never queues a second e-mail. `email_send` holds the row lock while it talks to
+the mail server, so two workers never send one row; a failure is retried with backoff by
+re-enqueuing the task with `run_after`, and each delivery or failure goes on the order's
+timeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+
+from orderdesk.common.clock import now
+from orderdesk.common.locks import lock_one
+from orderdesk.notifications.models import EmailStatus, OutboundEmail
+from orderdesk.orders.events import event_record
+from orderdesk.orders.models import EventKind
+
+logger = logging.getLogger("orderdesk.notifications")
+
+MAX_ATTEMPTS = 5
+FIRST_RETRY_SECONDS = 60
+
+
+def business_context() -> dict:
+    return {
+        "business_name": settings.ORDERDESK_BUSINESS_NAME,
+        "support_email": settings.ORDERDESK_SUPPORT_EMAIL,
+        "support_phone": settings.ORDERDESK_SUPPORT_PHONE,
+    }
+
+
+def email_render(template: str, context: dict) -> tuple[str, str, str]:
+    """(subject, text, html) from notifications/email/<template>.{subject.txt,txt,html}."""
+    context = {**business_context(), **context}
+    base = f"notifications/email/{template}"
+    subject = " ".join(render_to_string(f"{base}.subject.txt", context).split())
+    return (
+        subject,
+        render_to_string(f"{base}.txt", context),
+        render_to_string(f"{base}.html", context),
+    )
+
+
+def email_queue(
+    *, to: str, template: str, context: dict, dedupe_key: str, order=None
+) -> OutboundEmail:
+    """Write the e-mail to the outbox and enqueue its delivery, in the caller's transaction."""
+    from orderdesk.notifications.tasks import email_deliver
+
+    subject, text, html = email_render(template, context)
+    try:
+        with transaction.atomic():
+            email = OutboundEmail.objects.create(
+                dedupe_key=dedupe_key,
+                template=template,
+                to=to,
+                subject=subject[:200],
+                body_text=text,
+                body_html=html,
+                order=order,
+                created_at=now(),
+            )
+    except IntegrityError:
+        return OutboundEmail.objects.get(dedupe_key=dedupe_key)
+    email_deliver.enqueue(email_id=email.pk)
+    return email
+
+
+def _message(email: OutboundEmail) -> EmailMultiAlternatives:
+    # A stable Message-ID lets a mail server drop a duplicate if a crash ever makes us repeat.
+    digest = hashlib.sha256(email.dedupe_key.encode()).hexdigest()[:32]
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "orderdesk.invalid"
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.to],
+        headers={"Message-ID": f"<{digest}@{domain}>"},
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    return message
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """1, 2, 4, 8 minutes after the 1st, 2nd, 3rd and 4th failure."""
+    return timedelta(seconds=FIRST_RETRY_SECONDS * 2 ** (attempt - 1))
+
+
+@transaction.atomic
+def email_send(email_id: int) -> str:
+    """Send one queued e-mail unless it was sent or given up already (safe to run twice)."""
+    email = lock_one(OutboundEmail.objects.select_related("order"), pk=email_id)
+    if email.status != EmailStatus.PENDING:
+        return email.status
+    email.attempts += 1
+    try:
+        _message(email).send(fail_silently=False)
+    except Exception as error:  # any transport error: SMTP, socket, TLS
+        return _email_failure(email, error)
+    email.status, email.sent_at, email.last_error, email.next_attempt_at = (
+        EmailStatus.SENT,
+        now(),
+        "",
+        None,
+    )
+    email.save(update_fields=["status", "sent_at", "attempts", "last_error", "next_attempt_at"])
+    if email.order is not None:
+        event_record(
+            email.order,
+            EventKind.EMAIL_DELIVERED,
+            f"E-mail “{email.subject}” delivered to {email.to}",
+            actor_label="mailer",
+            details={"email": email.pk},
+        )
+    return email.status
+
+
+def _email_failure(email: OutboundEmail, error: Exception) -> str:
+    from orderdesk.notifications.tasks import email_deliver
+
+    reason = f"{type(error).__name__}: {error}"[:500]
+    logger.warning(
+        "e-mail %s to %s failed (attempt %s): %s", email.pk, email.to, email.attempts, reason
+    )
+    email.last_error = reason
+    if email.attempts >= MAX_ATTEMPTS:
+        email.status, email.next_attempt_at = EmailStatus.FAILED, None
+        text = f"E-mail “{email.subject}” to {email.to} failed {email.attempts} times; gave up: {reason}"
+    else:
+        email.next_attempt_at = now() + retry_delay(email.attempts)
+        email_deliver.using(run_after=email.next_attempt_at).enqueue(email_id=email.pk)
+        text = (
+            f"E-mail “{email.subject}” to {email.to} failed (attempt {email.attempts} of "
+            f"{MAX_ATTEMPTS}); retrying: {reason}"
+        )
+    email.save(update_fields=["status", "attempts", "last_error", "next_attempt_at"])
+    if email.order is not None:
+        event_record(
+            email.order,
+            EventKind.EMAIL_FAILED,
+            text,
+            actor_label="mailer",
+            details={"email": email.pk, "attempt": email.attempts},
+        )
+    return email.status
