@@ -64,32 +64,36 @@ def cmd_serve(args) -> int:
 
 
 def _wait_all(children: list[subprocess.Popen], grace_seconds: float = 15) -> int:
-    """Run until Ctrl-C, SIGTERM or any child exits; then stop the others and reap them all."""
-    stopping = False
+    """Run until Ctrl-C, SIGTERM or any child exits; then stop the others and reap them all.
 
-    def stop(signum, frame):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    while not stopping and all(child.poll() is None for child in children):
+    Ctrl-C in a terminal reaches every process of the group at once, so the children are
+    given a moment to stop on their own before they get SIGTERM: a second signal makes the
+    task worker abandon the task it is running.
+    """
+    received: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    while not received and all(child.poll() is None for child in children):
         time.sleep(0.2)
+    if received and received[0] == signal.SIGINT:
+        _wait_for(children, seconds=5)
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + grace_seconds
+    _wait_for(children, seconds=grace_seconds)
     for child in children:
-        try:
-            child.wait(timeout=max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
+        if child.poll() is None:
             child.kill()
             child.wait()
-    codes = [child.returncode for child in children]
-    # A clean stop (Ctrl-C, SIGTERM) is success even when a child reports the signal.
-    if stopping:
-        return 0
-    return next((code for code in codes if code), 0)
+    if received:
+        return 0  # a clean stop, even when a child reports the signal
+    return next((child.returncode for child in children if child.returncode), 0)
+
+
+def _wait_for(children: list[subprocess.Popen], *, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(child.poll() is None for child in children):
+        time.sleep(0.1)
 
 
 def cmd_worker(args) -> int:
