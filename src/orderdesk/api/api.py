@@ -9,6 +9,7 @@ recording an external payment are a supervisor's.
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from django.http import JsonResponse
 from ninja import Header, NinjaAPI, Path, Query
@@ -18,6 +19,7 @@ from orderdesk.api.auth import AUTH, require_permission
 from orderdesk.api.schemas import ErrorOut
 from orderdesk.api.selectors import order_detail, order_get, order_summary, orders_filter
 from orderdesk.api.services import storefront_order_create
+from orderdesk.api.unpaid import unpaid_panel
 from orderdesk.orders import services as orders
 from orderdesk.orders.models import OrderStatus, PaymentState
 from orderdesk.payments.services import external_payment_record
@@ -218,8 +220,16 @@ def orders_external_payment(request, payload: schemas.ExternalPaymentIn, number:
     summary="The unpaid panel: orders in payment trouble, most urgent first",
     tags=["orders"],
 )
-def unpaid(request):
+def unpaid(
+    request,
+    group: Literal["failed", "expired", "expiring", "awaiting_customer", "not_authorized"]
+    | None = None,
+    kind: Literal["repair", "sale"] | None = None,
+    mine: bool = Query(False, description="only orders assigned to the caller"),
+    page: int = Query(1, ge=1, le=100_000),
+    per_page: int = Query(50, ge=1, le=200),
+):
     require_permission(request, "orders.view_order")
-    from orderdesk.api.unpaid import unpaid_panel
-
-    return unpaid_panel()
+    return unpaid_panel(
+        user=request.auth, group=group, kind=kind, mine=mine, page=page, per_page=per_page
+    )

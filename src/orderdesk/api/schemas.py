@@ -263,5 +263,8 @@ class UnpaidRowOut(BaseModel):
 
 class UnpaidPanelOut(BaseModel):
     groups: list[str] = Field(description="the groups in urgency order")
-    counts: dict[str, int]
+    counts: dict[str, int] = Field(description="orders per group")
+    total: int = Field(description="rows under the filters")
+    page: int
+    pages: int
     rows: list[UnpaidRowOut]

@@ -1,9 +1,140 @@
-"""Deliver CRM outbox messages through the configured adapter, with retries.
+"""Deliver CRM outbox messages exactly once through the configured adapter, with retries.
 
-Owned by the CRM work: adapters (Salesforce through simple-salesforce, a generic signed
-webhook) and the retry schedule are written there.
+A delivery claims the message under a row lock (status pending, no live claim, due), calls
+the CRM outside any transaction, then records the outcome under the lock again. The claim
+is a lease: with it a follow-up task is queued for when the lease ends, so a worker that
+dies mid-call does not strand the message; a follow-up that finds the message delivered,
+claimed or not yet due does nothing. Failures are retried with exponential backoff by
+re-enqueuing the task with `run_after`, up to ORDERDESK_CRM_MAX_ATTEMPTS.
 """
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from orderdesk.common.clock import now
+from orderdesk.common.locks import lock_one
+from orderdesk.crm.adapters import CrmDeliveryError, Delivered, adapter_get
+from orderdesk.crm.models import CrmMessage, CrmMessageStatus
+
+logger = logging.getLogger("orderdesk.crm")
+
+LEASE = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(hours=6)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, 4 min… (ORDERDESK_CRM_RETRY_SECONDS doubling), at most 6 hours."""
+    seconds = settings.ORDERDESK_CRM_RETRY_SECONDS * 2 ** max(attempts - 1, 0)
+    return min(timedelta(seconds=seconds), MAX_BACKOFF)
 
 
 def crm_message_send(message_id: int) -> str:
-    raise NotImplementedError("CRM delivery is being written")
+    message = _claim(message_id)
+    if message is None:
+        return "skipped"
+    try:
+        adapter = adapter_get()
+        delivered = adapter.deliver(message)
+    except CrmDeliveryError as error:
+        return _failed(message_id, error.reason, retryable=error.retryable)
+    except Exception as error:  # an adapter bug must not strand the message: retry, logged
+        logger.exception("CRM delivery of message %s crashed", message_id)
+        return _failed(message_id, f"{error.__class__.__name__}: {error}", retryable=True)
+    return _delivered(message_id, delivered, adapter.name)
+
+
+def _enqueue_later(message_id: int, delay: timedelta) -> None:
+    from orderdesk.crm.tasks import crm_message_deliver
+
+    if crm_message_deliver.get_backend().supports_defer:
+        crm_message_deliver.using(run_after=now() + delay).enqueue(message_id=message_id)
+    else:  # a backend without deferral (immediate): run it again now
+        transaction.on_commit(lambda: crm_message_deliver.enqueue(message_id=message_id))
+
+
+@transaction.atomic
+def _claim(message_id: int) -> CrmMessage | None:
+    message = lock_one(CrmMessage.objects.select_related("order"), pk=message_id)
+    moment = now()
+    if message.status != CrmMessageStatus.PENDING:
+        return None
+    if message.claimed_until and message.claimed_until > moment:
+        return None  # another worker is delivering it
+    if message.next_attempt_at and message.next_attempt_at > moment:
+        return None  # an earlier attempt failed; its retry is queued for later
+    message.attempts += 1
+    message.claimed_until = moment + LEASE
+    message.save(update_fields=["attempts", "claimed_until"])
+    if crm_message_deliver_defers():
+        _enqueue_later(message_id, LEASE + timedelta(seconds=1))
+    return message
+
+
+def crm_message_deliver_defers() -> bool:
+    from orderdesk.crm.tasks import crm_message_deliver
+
+    return crm_message_deliver.get_backend().supports_defer
+
+
+@transaction.atomic
+def _delivered(message_id: int, delivered: Delivered, adapter_name: str) -> str:
+    from orderdesk.orders.events import event_record
+    from orderdesk.orders.models import EventKind
+
+    message = lock_one(CrmMessage.objects.select_related("order"), pk=message_id)
+    message.status = CrmMessageStatus.DELIVERED
+    message.delivered_at = now()
+    message.remote_id = delivered.remote_id[:100]
+    message.last_error = ""
+    message.claimed_until = None
+    message.note = delivered.note[:300]
+    message.save()
+    if message.order is not None:
+        event_record(
+            message.order,
+            EventKind.CRM_SYNCED,
+            f"CRM synced ({adapter_name}): {message.topic}",
+            actor_label="worker",
+            details={
+                "message": message.pk,
+                "remote_id": delivered.remote_id,
+                "note": delivered.note,
+            },
+        )
+    return "delivered"
+
+
+@transaction.atomic
+def _failed(message_id: int, reason: str, *, retryable: bool) -> str:
+    from orderdesk.orders.events import event_record
+    from orderdesk.orders.models import EventKind
+
+    message = lock_one(CrmMessage.objects.select_related("order"), pk=message_id)
+    message.last_error = reason[:500]
+    message.claimed_until = None
+    if retryable and message.attempts < settings.ORDERDESK_CRM_MAX_ATTEMPTS:
+        delay = retry_delay(message.attempts)
+        message.next_attempt_at = now() + delay
+        message.save(update_fields=["last_error", "claimed_until", "next_attempt_at"])
+        _enqueue_later(message_id, delay)
+        logger.warning("CRM message %s failed (%s); retry in %s", message_id, reason, delay)
+        return "retrying"
+    message.status = CrmMessageStatus.FAILED
+    message.save(update_fields=["last_error", "claimed_until", "status"])
+    if message.order is not None:
+        event_record(
+            message.order,
+            EventKind.CRM_FAILED,
+            f"CRM sync failed after {message.attempts} attempt(s): {reason}"[:500],
+            actor_label="worker",
+            details={"message": message.pk, "topic": message.topic},
+        )
+    logger.error(
+        "CRM message %s gave up after %s attempts: %s", message_id, message.attempts, reason
+    )
+    return "failed"

@@ -22,6 +22,11 @@ class CrmMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     remote_id = models.CharField(max_length=100, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    # A delivery in progress holds the message until then (a lease, see crm.delivery).
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    # After a failure: the retry is queued for this time; earlier runs leave it alone.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
