@@ -151,3 +151,20 @@ def test_sweep_is_set_based_its_query_count_does_not_grow_with_rows(
     with time_machine.travel(SWEEP_AT, tick=False), django_assert_max_num_queries(7):
         assert authorizations_expire() == rows
     assert OrderEvent.objects.filter(kind=EventKind.AUTHORIZATION_EXPIRED).count() == rows
+
+
+def test_a_shipped_order_still_owing_moves_to_expired_when_its_partial_hold_lapses(supervisor):
+    with time_machine.travel(SWEEP_AT - VALIDITY, tick=False):
+        order = make_order(status="ready_to_ship")
+        partial = authorize(order, amount=order.total // 2)
+        order_ship(order=order, actor=supervisor, override_reason="customer pays rest on delivery")
+    order.refresh_from_db()
+    assert (order.payment_state, order.payment_expires_at) == (
+        PaymentState.UNAUTHORIZED,
+        partial.expires_at,
+    )
+    with time_machine.travel(SWEEP_AT, tick=False):
+        assert authorizations_expire() == 1
+    order.refresh_from_db()
+    assert order.payment_state == PaymentState.EXPIRED
+    assert_stored_state_matches_rebuilt(SWEEP_AT)

@@ -42,10 +42,11 @@ def authorizations_expire(at: datetime | None = None) -> int:
     Order.objects.filter(pk__in=lapsed.values("order_id")).update(
         last_action=label, last_action_at=moment
     )
+    # Only orders whose stored state rested on a lapsing authorization: a shipped order
+    # (overridden with a partial hold) expires too, as payment_state_compute says.
     Order.objects.filter(
+        pk__in=lapsed.values("order_id"),
         payment_state__in=[PaymentState.AUTHORIZED, PaymentState.UNAUTHORIZED],
         payment_expires_at__lte=moment,
-    ).exclude(status__in=[OrderStatus.SHIPPED, OrderStatus.CANCELLED]).update(
-        payment_state=PaymentState.EXPIRED
-    )
+    ).exclude(status=OrderStatus.CANCELLED).update(payment_state=PaymentState.EXPIRED)
     return lapsed.update(status=AuthorizationStatus.EXPIRED, updated_at=moment)
