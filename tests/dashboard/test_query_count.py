@@ -1,0 +1,68 @@
+"""The dashboard issues a fixed number of queries, whatever the number of unpaid orders."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from orderdesk.orders.services import order_assign
+from tests.dashboard.scenario import aged_authorization
+from tests.factories import DECLINE_CARD, authorize, make_order
+
+pytestmark = pytest.mark.django_db
+
+
+def add_unpaid_orders(count: int, *, assignee, csr) -> None:
+    for index in range(count):
+        order = make_order(kind=("repair", "sale")[index % 2])
+        match index % 4:
+            case 0:
+                authorize(order, DECLINE_CARD)
+            case 1:
+                aged_authorization(order, days_ago=27)
+            case 2:
+                aged_authorization(order, days_ago=31)
+        if index % 3 == 0:
+            order_assign(order=order, actor=csr, assignee=assignee)
+
+
+def dashboard_queries(client) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("dashboard:index"))
+    assert response.status_code == 200
+    return len(captured)
+
+
+def test_dashboard_queries_do_not_grow_with_unpaid_orders(
+    client, csr, supervisor, django_assert_num_queries
+):
+    client.force_login(csr)
+    add_unpaid_orders(5, assignee=supervisor, csr=csr)
+    with_five = dashboard_queries(client)
+    add_unpaid_orders(55, assignee=supervisor, csr=csr)
+    with django_assert_num_queries(with_five):
+        response = client.get(reverse("dashboard:index"))
+    assert response.content.decode().count('<tr class="row-') == 50  # a full page of rows
+
+
+def test_panel_fragment_and_export_query_counts_do_not_grow(client, csr, supervisor):
+    client.force_login(csr)
+    add_unpaid_orders(5, assignee=supervisor, csr=csr)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("dashboard:index"), HTTP_HX_REQUEST="true")
+        b"".join(client.get(reverse("dashboard:unpaid-csv")).streaming_content)
+    add_unpaid_orders(55, assignee=supervisor, csr=csr)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("dashboard:index"), HTTP_HX_REQUEST="true")
+        b"".join(client.get(reverse("dashboard:unpaid-csv")).streaming_content)
+    assert len(many) == len(few)
+
+
+def test_the_panel_page_is_two_queries(csr):
+    from orderdesk.dashboard.selectors import unpaid_panel
+
+    add_unpaid_orders(12, assignee=csr, csr=csr)
+    with CaptureQueriesContext(connection) as captured:
+        panel = unpaid_panel(user=csr)
+        [(row.account.name, row.assigned_to) for row in panel.rows]
+    assert len(captured) == 2, [query["sql"] for query in captured]

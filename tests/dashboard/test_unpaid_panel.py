@@ -1,0 +1,174 @@
+"""The unpaid panel: its groups, their order and counts, filters, paging, refresh and export."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from orderdesk.common.clock import now
+from orderdesk.dashboard.selectors import GROUPS, unpaid_panel
+from orderdesk.orders.services import order_assign, order_cancel
+from tests.dashboard.scenario import aged_authorization, scenario_build
+from tests.factories import authorize, make_account, make_order
+
+pytestmark = pytest.mark.django_db
+
+URGENCY = [group.key for group in GROUPS]
+
+
+def shown(panel) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {key: set() for key in URGENCY}
+    for order in panel.rows:
+        found[order.panel_group.key].add(order.number)
+    return found
+
+
+def test_each_group_holds_exactly_its_orders_and_nothing_secured_or_finished(csr):
+    scenario = scenario_build(csr=csr)
+    panel = unpaid_panel(user=csr)
+    assert shown(panel) == scenario.panel_numbers
+    assert panel.counts == {key: len(numbers) for key, numbers in scenario.panel_numbers.items()}
+    assert panel.total == 7
+
+
+def test_rows_come_in_urgency_order_failed_expired_expiring_awaiting_not_authorized(csr):
+    scenario_build(csr=csr)
+    ranks = [URGENCY.index(order.panel_group.key) for order in unpaid_panel(user=csr).rows]
+    assert ranks == sorted(ranks)
+    assert ranks[0] == 0 and ranks[-1] == len(URGENCY) - 1
+
+
+def test_expiring_soon_starts_exactly_at_the_warning_window(csr, settings):
+    settings.ORDERDESK_WARNING_DAYS = 5
+    inside = make_order()
+    aged_authorization(inside, days_ago=29 - 5 + 1 / 86400)  # expires 5 days minus 1 s from now
+    outside = make_order()
+    aged_authorization(outside, days_ago=29 - 5 - 60 / 86400)  # expires 5 days + 1 min from now
+    numbers = {order.number for order in unpaid_panel(user=csr, group="expiring").rows}
+    assert numbers == {inside.number}
+
+
+def test_an_authorization_that_lapses_before_the_delivery_date_is_expiring_soon(csr):
+    late = make_order(estimated_delivery_date=now().date() + timedelta(days=40))
+    authorize(late)
+    early = make_order(estimated_delivery_date=now().date() + timedelta(days=10))
+    authorize(early)
+    numbers = {order.number for order in unpaid_panel(user=csr).rows}
+    assert numbers == {late.number}
+
+
+def test_an_authorization_past_expiry_counts_as_expired_before_the_sweep_runs(csr):
+    order = make_order()
+    aged_authorization(order, days_ago=30)  # no sweep: the stored state still says authorized
+    order.refresh_from_db()
+    assert order.payment_state == "authorized"
+    panel = unpaid_panel(user=csr)
+    assert [(row.number, row.panel_group.key) for row in panel.rows] == [(order.number, "expired")]
+
+
+def test_cancelled_and_shipped_orders_never_show(csr, supervisor):
+    cancelled = make_order()
+    order_cancel(order=cancelled, actor=supervisor)
+    assert unpaid_panel(user=csr).total == 0
+
+
+def test_filters_by_group_kind_assignee_and_search(csr, supervisor):
+    scenario = scenario_build(csr=csr)
+    sale = make_order(
+        kind="sale", account=make_account(name="Salma Sale", ecommerce_email="s@shop.example")
+    )
+    order_assign(order=scenario.failed, actor=csr, assignee=csr)
+    order_assign(order=scenario.expired, actor=csr, assignee=supervisor)
+
+    def numbers(**filters):
+        return {order.number for order in unpaid_panel(user=csr, **filters).rows}
+
+    assert numbers(group="not_authorized") == scenario.panel_numbers["not_authorized"] | {
+        sale.number
+    }
+    assert numbers(kind="sale") == {sale.number}
+    assert numbers(mine=True) == {scenario.failed.number}
+    assert numbers(search="salma") == {sale.number}
+    assert numbers(search="S@SHOP") == {sale.number}
+    assert numbers(search=scenario.expired.number) == {scenario.expired.number}
+    counts = unpaid_panel(user=csr, kind="sale").counts
+    assert counts == {
+        "failed": 0,
+        "expired": 0,
+        "expiring": 0,
+        "awaiting_customer": 0,
+        "not_authorized": 1,
+    }
+
+
+def test_paging_is_server_side_and_stable(csr):
+    orders = [make_order() for _ in range(7)]
+    first = unpaid_panel(user=csr, per_page=3, page=1, sort="number")
+    third = unpaid_panel(user=csr, per_page=3, page=3, sort="number")
+    beyond = unpaid_panel(user=csr, per_page=3, page=99, sort="number")
+    assert (first.total, first.pages, first.has_next, first.has_previous) == (7, 3, True, False)
+    assert [o.number for o in first.rows] == sorted(o.number for o in orders)[:3]
+    assert [o.number for o in third.rows] == sorted(o.number for o in orders)[6:]
+    assert beyond.page == 3
+
+
+def test_sort_by_total_both_ways(csr):
+    small, large = make_order(total=1_000), make_order(total=90_000)
+    assert [o.number for o in unpaid_panel(user=csr, sort="total").rows] == [
+        small.number,
+        large.number,
+    ]
+    assert [o.number for o in unpaid_panel(user=csr, sort="-total").rows] == [
+        large.number,
+        small.number,
+    ]
+
+
+def test_dashboard_page_shows_groups_counts_and_rows(client, csr):
+    scenario = scenario_build(csr=csr)
+    client.force_login(csr)
+    response = client.get(reverse("dashboard:index"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    for group in GROUPS:
+        assert f'data-count="{group.key}">{len(scenario.panel_numbers[group.key])}<' in html
+    assert f'href="/orders/{scenario.expired.number}/"' in html
+    assert scenario.secured.number not in html
+    assert "expired 2 days ago" in html  # authorized 31 days ago, valid for 29
+    assert 'hx-trigger="every 60s"' in html
+
+
+def test_htmx_refresh_returns_only_the_panel_fragment(client, csr):
+    scenario = scenario_build(csr=csr)
+    client.force_login(csr)
+    response = client.get(reverse("dashboard:index"), {"group": "failed"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="unpaid-panel"')
+    assert "<html" not in html and "Work in progress" not in html
+    assert scenario.failed.number in html and scenario.expired.number not in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_invalid_filters_fall_back_to_defaults_instead_of_failing(client, csr):
+    make_order()
+    client.force_login(csr)
+    response = client.get(reverse("dashboard:index"), {"q": "a\x00b", "page": "x", "sort": "drop"})
+    assert response.status_code == 200
+
+
+def test_csv_export_has_every_row_the_filters_show(client, csr):
+    scenario = scenario_build(csr=csr)
+    evil = make_order(account=make_account(name="=HYPERLINK(1)"))
+    client.force_login(csr)
+    response = client.get(reverse("dashboard:unpaid-csv"), {"group": "not_authorized"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["Order", "Group", "Account"]
+    body = {row[0]: row for row in rows[1:]}
+    assert set(body) == scenario.panel_numbers["not_authorized"] | {evil.number}
+    assert body[evil.number][2] == "'=HYPERLINK(1)"
+    assert body[scenario.unauthorized.number][5] == "USD 125.00"
