@@ -1,6 +1,7 @@
 """The PayPal adapter, over real HTTP, against a fake of PayPal's Orders and Payments APIs."""
 
 import json
+import socket
 from datetime import datetime, timedelta
 
 import pytest
@@ -219,6 +220,16 @@ def test_a_500_is_an_unknown_outcome(fake, gateway):
 
     with pytest.raises(GatewayTimeout):
         authorize(gateway, token)
+
+
+def test_a_refused_connection_is_unavailable(fake, gateway, settings):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.ORDERDESK_PAYPAL_API_BASE = f"http://127.0.0.1:{port}"
+
+    with pytest.raises(GatewayUnavailable):
+        authorize(gateway, "5O190127TN364715T")
 
 
 def test_capture_sends_the_exact_decimal_amount(fake, gateway):
