@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from orderdesk.api.metrics import metrics
 from orderdesk.common.views import healthz
 from orderdesk.links.urls import staff_urlpatterns as link_staff_urlpatterns
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("sandbox/", include("orderdesk.sandbox.urls")),
     path("pay/", include("orderdesk.links.urls")),
     path("api/", include("orderdesk.api.urls")),

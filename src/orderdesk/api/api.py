@@ -12,7 +12,7 @@ from datetime import date
 from typing import Literal
 
 from django.http import JsonResponse
-from ninja import Header, NinjaAPI, Path, Query
+from ninja import Header, NinjaAPI, Path, Query, Status
 
 from orderdesk.api import errors, schemas
 from orderdesk.api.auth import AUTH, require_permission
@@ -172,12 +172,15 @@ def orders_cancel(request, payload: schemas.CancelIn, number: str = NUMBER):
 def orders_note(request, payload: schemas.NoteIn, number: str = NUMBER):
     require_permission(request, "orders.work_order")
     event = orders.order_note_add(order=_order(number), actor=request.auth, text=payload.text)
-    return 201, {
-        "kind": event.kind,
-        "message": event.message,
-        "who": event.who,
-        "created_at": event.created_at,
-    }
+    return Status(
+        201,
+        {
+            "kind": event.kind,
+            "message": event.message,
+            "who": event.who,
+            "created_at": event.created_at,
+        },
+    )
 
 
 @api.put(
@@ -211,7 +214,7 @@ def orders_external_payment(request, payload: schemas.ExternalPaymentIn, number:
         reason=payload.reason,
         actor=request.auth,
     )
-    return 201, order_detail(order_get(order.number))
+    return Status(201, order_detail(order_get(order.number)))
 
 
 @api.get(
