@@ -1,0 +1,338 @@
+"""The measurements, run inside one database's child process (see run.py)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+PANEL_REPEATS = 20
+SWEEP_REPEATS = 3
+
+
+def database_recreate(name: str) -> None:
+    """Start from an empty database: delete the SQLite file, or drop and create the PG one."""
+    import dj_database_url
+
+    config = dj_database_url.parse(os.environ["DATABASE_URL"])
+    if name == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(config["NAME"] + suffix).unlink(missing_ok=True)
+        return
+    import psycopg
+
+    admin = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{config["NAME"]}"')
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def timed(function) -> float:
+    start = time.perf_counter()
+    function()
+    return (time.perf_counter() - start) * 1000
+
+
+def run_all(orders: int) -> dict:
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench import data
+
+    call_command("migrate", "--no-input", verbosity=0)
+    started = time.perf_counter()
+    data.build(orders)
+    built = time.perf_counter() - started
+    log(f"built {orders:,} orders and authorizations in {built:.1f} s")
+    result = {
+        "vendor": connection.vendor,
+        "database_version": database_version(),
+        "orders": orders,
+        "build_seconds": round(built, 1),
+        "panel": measure_panel(),
+    }
+    log(f"panel: {result['panel']}")
+    result["sweep"] = measure_sweep()
+    log(f"sweep: {result['sweep']}")
+    result["web"] = measure_web()
+    log(f"web: {result['web']}")
+    return result
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def database_version() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW server_version")
+            return "PostgreSQL " + cursor.fetchone()[0].split()[0]
+        cursor.execute("SELECT sqlite_version()")
+        return "SQLite " + cursor.fetchone()[0]
+
+
+# -- (a) the unpaid panel -----------------------------------------------------------------
+
+
+def bench_user():
+    from orderdesk.accounts.services import staff_create
+
+    return staff_create(username="bench-supervisor", role="supervisor", password="bench-pass-123")
+
+
+def panel_function():
+    """The dashboard's own selector when it exists, else the equivalent ORM query."""
+    try:
+        from orderdesk.dashboard.selectors import unpaid_panel
+    except ImportError:
+        unpaid_panel = None
+    if unpaid_panel is not None:
+        user = bench_user()
+        return "orderdesk.dashboard.selectors.unpaid_panel", lambda: unpaid_panel(user=user)
+    return "equivalent ORM query on Order (no dashboard selector yet)", panel_orm_query
+
+
+def panel_orm_query():
+    from django.conf import settings
+    from django.db.models import Case, F, IntegerField, Q, Value, When
+
+    from orderdesk.common.clock import now
+    from orderdesk.orders.models import UNPAID_STATES, Order, PaymentState
+
+    moment = now()
+    soon = Q(
+        payment_state=PaymentState.AUTHORIZED,
+        payment_expires_at__lt=moment + timedelta(days=settings.ORDERDESK_WARNING_DAYS),
+    )
+    urgency = Case(
+        *(When(payment_state=state, then=Value(rank)) for rank, state in enumerate(UNPAID_STATES)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return list(
+        Order.objects.exclude(status__in=["shipped", "cancelled"])
+        .filter(Q(payment_state__in=UNPAID_STATES) | soon)
+        .annotate(urgency=urgency)
+        .select_related("account", "assigned_to")
+        .order_by("urgency", F("payment_expires_at").asc(nulls_last=True), "id")[:50]
+    )
+
+
+def measure_panel() -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    label, function = panel_function()
+    for _ in range(3):
+        function()
+    with CaptureQueriesContext(connection) as captured:
+        function()
+    statements = [query["sql"] for query in captured.captured_queries]
+    raw = connection.connection  # the DB-API connection, below the ORM
+
+    def raw_run():
+        cursor = raw.cursor()
+        for sql in statements:
+            cursor.execute(sql)
+            cursor.fetchall()
+        cursor.close()
+
+    orm_samples, raw_samples = [], []
+    for _ in range(PANEL_REPEATS):  # interleaved, so both meet the same cache state
+        orm_samples.append(timed(function))
+        raw_samples.append(timed(raw_run))
+    return {
+        "function": label,
+        "queries": len(statements),
+        "orm_p50_ms": round(percentile(orm_samples, 0.5), 2),
+        "orm_p95_ms": round(percentile(orm_samples, 0.95), 2),
+        "raw_p50_ms": round(percentile(raw_samples, 0.5), 2),
+        "raw_p95_ms": round(percentile(raw_samples, 0.95), 2),
+        "ratio_p50": round(percentile(orm_samples, 0.5) / percentile(raw_samples, 0.5), 2),
+        "ratio_p95": round(percentile(orm_samples, 0.95) / percentile(raw_samples, 0.95), 2),
+    }
+
+
+# -- (b) the expiry sweep -------------------------------------------------------------------
+
+
+def measure_sweep() -> dict:
+    """The sweep at a moment when every live authorization has lapsed, against a raw UPDATE.
+
+    Each run is rolled back, so every run meets the same rows.
+    """
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from orderdesk.payments.models import Authorization
+    from orderdesk.payments.sweep import authorizations_expire
+
+    moment = timezone.now() + timedelta(days=60)
+    lapsing = Authorization.objects.filter(status="authorized", expires_at__lte=moment).count()
+    table = Authorization._meta.db_table
+
+    def raw_update():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET status = 'expired', updated_at = %s "  # noqa: S608
+                "WHERE status IN ('authorized', 'partially_captured') AND expires_at <= %s",
+                [moment, moment],
+            )
+
+    def rolled_back(function) -> float:
+        with transaction.atomic():
+            elapsed = timed(function)
+            transaction.set_rollback(True)
+        return elapsed
+
+    sweep = [rolled_back(lambda: authorizations_expire(at=moment)) for _ in range(SWEEP_REPEATS)]
+    raw = [rolled_back(raw_update) for _ in range(SWEEP_REPEATS)]
+    idle = [timed(authorizations_expire) for _ in range(SWEEP_REPEATS)]
+    return {
+        "authorizations": Authorization.objects.count(),
+        "lapsing": lapsing,
+        "sweep_ms": round(statistics.median(sweep)),
+        "raw_update_ms": round(statistics.median(raw)),
+        "ratio": round(statistics.median(sweep) / statistics.median(raw), 2),
+        "scheduled_sweep_nothing_due_ms": round(statistics.median(idle), 1),
+    }
+
+
+# -- (d) the web worker's memory under load ------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
+def measure_web(seconds: float = 20, clients: int = 8) -> dict:
+    """One gunicorn worker (4 threads) under `clients` concurrent clients; peak RSS sampled."""
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(username="bench-admin").delete()
+    get_user_model().objects.create_superuser("bench-admin", "", "bench-admin-pass")
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable, "-m", "gunicorn", "orderdesk.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
+            "--no-control-socket", "--log-level", "warning",
+        ],
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base)
+        cookie = admin_session(base)
+        paths = ["/healthz", "/admin/login/", "/dashboard/", "/admin/orders/order/"]
+        counts, peak = load(
+            base, paths, cookie, seconds=seconds, clients=clients, master=server.pid
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "clients": clients,
+        "seconds": seconds,
+        "requests": counts,
+        "peak_worker_rss_mb": round(peak, 1),
+    }
+
+
+def wait_until_up(base: str) -> None:
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=2).read()  # noqa: S310
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("the web server did not start")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def admin_session(base: str) -> str:
+    """Log in through the admin form; return the Cookie header of the session."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    page = opener.open(base + "/admin/login/")  # noqa: S310
+    csrf = page.headers.get_all("Set-Cookie")[0].split(";")[0]
+    token = csrf.split("=", 1)[1]
+    body = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "username": "bench-admin", "password": "bench-admin-pass"}
+    ).encode()
+    request = urllib.request.Request(base + "/admin/login/", data=body)  # noqa: S310
+    request.add_header("Cookie", csrf)
+    request.add_header("Referer", base + "/admin/login/")
+    try:
+        opener.open(request)  # noqa: S310
+    except urllib.error.HTTPError as answer:  # the 302 after logging in
+        session = [
+            c.split(";")[0]
+            for c in answer.headers.get_all("Set-Cookie") or []
+            if c.startswith("sessionid")
+        ]
+        return "; ".join([csrf, *session])
+    raise RuntimeError("could not log in to the admin")
+
+
+def load(base, paths, cookie, *, seconds, clients, master) -> tuple[dict, float]:
+    counts: dict[str, int] = {}
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(index: int) -> None:
+        opener = urllib.request.build_opener(_NoRedirect)
+        step = index
+        while time.monotonic() < stop:
+            path = paths[step % len(paths)]
+            step += 1
+            request = urllib.request.Request(base + path, headers={"Cookie": cookie})  # noqa: S310
+            try:
+                status = opener.open(request, timeout=60).status  # noqa: S310
+            except urllib.error.HTTPError as error:
+                status = error.code
+            with lock:
+                key = f"{path} {status}"
+                counts[key] = counts.get(key, 0) + 1
+
+    threads = [threading.Thread(target=client, args=(index,)) for index in range(clients)]
+    for thread in threads:
+        thread.start()
+    peak = 0.0
+    while any(thread.is_alive() for thread in threads):
+        peak = max([peak, *(rss_mb(pid) for pid in worker_pids(master))])
+        time.sleep(0.2)
+    return counts, peak

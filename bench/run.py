@@ -1,0 +1,89 @@
+"""`make bench`: measure the targets of the design notes and write bench/README.md.
+
+    python bench/run.py [--orders N] [--pg-url URL] [--only sqlite|postgresql] [--no-write]
+
+For each database (an SQLite file under var/bench/ and the PostgreSQL database of --pg-url)
+a child process builds the data set with bulk SQL (N orders, 5 % unpaid, N authorizations),
+then measures: (a) the unpaid panel through the ORM against the same SQL sent raw, (b) the
+expiry sweep against a raw SQL UPDATE of the same rows, (d) the web worker's memory under
+load. (c), the approve-payment endpoint, waits for the payment links app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/orderdesk_bench")
+    parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--no-write", action="store_true", help="print, do not write the README")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.child, args.orders)
+    var = Path(os.environ.get("ORDERDESK_VAR_DIR", ROOT / "var")) / "bench"
+    var.mkdir(parents=True, exist_ok=True)
+    targets = {
+        "sqlite": f"sqlite:///{var / 'bench.sqlite3'}",
+        "postgresql": args.pg_url,
+    }
+    results = {}
+    for name, url in targets.items():
+        if args.only and args.only != name:
+            continue
+        print(f"== {name}: {args.orders:,} orders", flush=True)
+        environment = {**os.environ, "DATABASE_URL": url, "ORDERDESK_VAR_DIR": str(var)}
+        completed = subprocess.run(  # noqa: S603 (our own interpreter and script)
+            [sys.executable, __file__, "--child", name, "--orders", str(args.orders)],
+            env=environment,
+            stdout=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        if completed.returncode != 0:
+            print(f"{name}: the benchmark failed (exit {completed.returncode})", file=sys.stderr)
+            return completed.returncode
+        results[name] = json.loads(completed.stdout.strip().splitlines()[-1])
+    from bench.report import machine, render
+
+    text = render(results, machine=machine(results), orders=args.orders)
+    print(text)
+    if not args.no_write:
+        (ROOT / "bench" / "README.md").write_text(text, encoding="utf-8")
+        print("written to bench/README.md")
+    return 0
+
+
+def child(name: str, orders: int) -> int:
+    """Runs in its own process so that DATABASE_URL picks the database."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderdesk.settings")
+    os.environ.setdefault("ORDERDESK_LOG_LEVEL", "WARNING")
+    from bench import measure
+
+    measure.database_recreate(name)
+    import django
+
+    django.setup()
+    result = measure.run_all(orders)
+    result["measured_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    result["python"] = platform.python_version()
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
