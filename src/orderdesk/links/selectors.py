@@ -48,8 +48,8 @@ def link_recent_reauthorization(order: Order) -> PaymentLink | None:
     )
 
 
-def link_expiry_from_now():
-    return now() + timedelta(days=settings.ORDERDESK_LINK_DAYS)
+def link_expiry_from(moment):
+    return moment + timedelta(days=settings.ORDERDESK_LINK_DAYS)
 
 
 @dataclass(frozen=True)

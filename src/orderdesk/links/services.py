@@ -39,7 +39,7 @@ from orderdesk.common.money import format_minor
 from orderdesk.common.permissions import require
 from orderdesk.links.models import LinkPurpose, LinkStatus, PaymentLink
 from orderdesk.links.selectors import (
-    link_expiry_from_now,
+    link_expiry_from,
     link_recent_reauthorization,
     price_increase_availability,
     reauthorization_availability,
@@ -199,6 +199,7 @@ def _link_create(
 ) -> tuple[PaymentLink, str]:
     _links_revoke_open(order, actor=actor, reason="a newer link was sent")
     token, digest = token_new()
+    moment = now()
     link = PaymentLink.objects.create(
         order=order,
         purpose=purpose,
@@ -209,8 +210,8 @@ def _link_create(
         token_hash=digest,
         sent_to=order.account.ecommerce_email,
         created_by=actor if getattr(actor, "pk", None) else None,
-        created_at=now(),
-        expires_at=link_expiry_from_now(),
+        created_at=moment,
+        expires_at=link_expiry_from(moment),
     )
     label = "Approve Order Payment" if purpose == LinkPurpose.REAUTHORIZATION else "Price increase"
     event_record(
@@ -256,7 +257,7 @@ def _link_email(link: PaymentLink, token: str) -> None:
 @transaction.atomic
 def link_revoke(*, link: PaymentLink, actor) -> PaymentLink:
     require(actor, "orders.send_payment_link")
-    link = lock_one(PaymentLink.objects.select_related("order"), pk=link.pk)
+    link = lock_one(PaymentLink.objects, pk=link.pk)
     if link.status != LinkStatus.OPEN:
         raise LinkRuleError(f"The link is {link.get_status_display().lower()} already.")
     link.status = LinkStatus.REVOKED
@@ -365,7 +366,7 @@ def reauthorization_approve(
     if authorization.status != AuthorizationStatus.AUTHORIZED:
         return _attempt_unsuccessful(link, authorization)
     with transaction.atomic():
-        link = lock_one(PaymentLink.objects.select_related("order"), pk=link.pk)
+        link = lock_one(PaymentLink.objects, pk=link.pk)
         _link_complete(link, result_order=order)
         event_record(
             order,
@@ -395,7 +396,7 @@ def price_increase_approve(*, link: PaymentLink, payment_token: str, method: str
     lines = [LineInput(**line) for line in link.proposed_lines]
     try:
         with transaction.atomic():
-            link = lock_one(PaymentLink.objects.select_related("order"), pk=link.pk)
+            link = lock_one(PaymentLink.objects, pk=link.pk)
             superseded = list(
                 Authorization.objects.filter(order=old, status__in=LIVE).exclude(
                     pk=authorization.pk
@@ -454,7 +455,7 @@ def _link_complete(link: PaymentLink, *, result_order: Order) -> None:
 
 def _link_close(link: PaymentLink, status: str, text: str) -> None:
     with transaction.atomic():
-        link = lock_one(PaymentLink.objects.select_related("order"), pk=link.pk)
+        link = lock_one(PaymentLink.objects, pk=link.pk)
         if link.status != LinkStatus.OPEN:
             return
         link.status = status
@@ -468,7 +469,7 @@ def _attempt_unsuccessful(link: PaymentLink, authorization: Authorization) -> Ch
     if authorization.status == AuthorizationStatus.UNKNOWN:
         return CheckoutResult(Outcome.PENDING, order)
     with transaction.atomic():
-        link = lock_one(PaymentLink.objects.select_related("order"), pk=link.pk)
+        link = lock_one(PaymentLink.objects, pk=link.pk)
         link.failed_attempts += 1
         attempts_left = max(MAX_FAILED_ATTEMPTS - link.failed_attempts, 0)
         if attempts_left == 0:
@@ -503,7 +504,7 @@ def _refusal_text(authorization: Authorization) -> str:
 @transaction.atomic
 def price_increase_decline(*, link: PaymentLink) -> CheckoutResult:
     """The customer declines the new cart: the link closes and a CSR follows up."""
-    link = lock_one(PaymentLink.objects.select_related("order"), pk=link.pk)
+    link = lock_one(PaymentLink.objects, pk=link.pk)
     moment = now()
     if (
         link.purpose != LinkPurpose.PRICE_INCREASE

@@ -100,7 +100,7 @@ def retry_delay(attempt: int) -> timedelta:
 @transaction.atomic
 def email_send(email_id: int) -> str:
     """Send one queued e-mail unless it was sent or given up already (safe to run twice)."""
-    email = lock_one(OutboundEmail.objects.select_related("order"), pk=email_id)
+    email = lock_one(OutboundEmail.objects, pk=email_id)
     if email.status != EmailStatus.PENDING:
         return email.status
     email.attempts += 1

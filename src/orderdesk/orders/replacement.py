@@ -37,7 +37,7 @@ def order_replace(
     """Create the replacement and cancel the original (call inside a transaction)."""
     from orderdesk.payments.state import payment_state_refresh
 
-    original = lock_one(Order.objects.select_related("account", "supersedes"), pk=original.pk)
+    original = lock_one(Order.objects.select_related("account"), pk=original.pk)
     if not ORDER_STATUS_MACHINE.allowed(original.status, OrderStatus.CANCELLED):
         raise OrderRuleError(
             f"Order {original.number} is {original.get_status_display().lower()}; it cannot be replaced."

@@ -20,7 +20,7 @@ def authorization_transfer(
     *, authorization: Authorization, to_order: Order, actor=None, actor_label: str = ""
 ) -> Authorization:
     """Re-point a live authorization to the replacement of its order (inside a transaction)."""
-    authorization = lock_one(Authorization.objects.select_related("order"), pk=authorization.pk)
+    authorization = lock_one(Authorization.objects, pk=authorization.pk)
     origin = authorization.order
     if authorization.status not in LIVE:
         raise PaymentRuleError(
