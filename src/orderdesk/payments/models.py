@@ -43,6 +43,9 @@ class Authorization(models.Model):
     decline_code = models.CharField(max_length=60, blank=True)
     message = models.CharField(max_length=300, blank=True)
     idempotency_key = models.CharField(max_length=100, unique=True)
+    # The public part of the instrument token (a PayPal order id, a Stripe PaymentMethod id):
+    # reconciliation needs it where a gateway cannot be searched by idempotency key.
+    instrument_reference = models.CharField(max_length=200, blank=True)
     source = models.CharField(max_length=20, choices=AuthorizationSource.choices)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

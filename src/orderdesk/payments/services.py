@@ -9,6 +9,7 @@ gateway what happened with that key.
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django.db import transaction
@@ -24,6 +25,7 @@ from orderdesk.payments.gateways.base import (
     GatewayResult,
     GatewayTimeout,
     GatewayUnavailable,
+    PaymentError,
     ResultStatus,
 )
 from orderdesk.payments.models import (
@@ -35,6 +37,8 @@ from orderdesk.payments.models import (
 )
 from orderdesk.payments.policy import expiry_for
 from orderdesk.payments.state import LIVE, amount_paid, current_authorization, payment_state_refresh
+
+logger = logging.getLogger(__name__)
 
 IN_FLIGHT = (AuthorizationStatus.PENDING, AuthorizationStatus.UNKNOWN)
 
@@ -64,7 +68,13 @@ def authorization_request(
         require(actor, "orders.process_card")  # the virtual terminal, from any entry point
     gateway = get_gateway(gateway_name)
     authorization = _authorization_begin(
-        order=order, amount=amount, method=method, source=source, actor=actor, gateway=gateway.name
+        order=order,
+        amount=amount,
+        method=method,
+        source=source,
+        actor=actor,
+        gateway=gateway.name,
+        instrument_reference=_token_reference(gateway, payment_token),
     )
     try:
         result = gateway.authorize(
@@ -80,11 +90,24 @@ def authorization_request(
         result = GatewayResult(
             status=ResultStatus.ERROR, message=str(error), decline_code="gateway_unavailable"
         )
+    except PaymentError as error:
+        # Anything else the adapter raises is a definite failure: never leave it pending,
+        # which would block every later attempt on the order.
+        result = GatewayResult(
+            status=ResultStatus.ERROR, message=str(error), decline_code="gateway_error"
+        )
     return authorization_settle(authorization, result, actor=actor)
 
 
+def _token_reference(gateway, payment_token: str) -> str:
+    reference = getattr(gateway, "token_reference", None)
+    return reference(payment_token)[:200] if reference else ""
+
+
 @transaction.atomic
-def _authorization_begin(*, order, amount, method, source, actor, gateway) -> Authorization:
+def _authorization_begin(
+    *, order, amount, method, source, actor, gateway, instrument_reference=""
+) -> Authorization:
     order = lock_one(Order.objects, pk=order.pk)
     if not order.is_live:
         raise NothingToAuthorize(f"Order {order.number} is {order.get_status_display().lower()}.")
@@ -98,6 +121,7 @@ def _authorization_begin(*, order, amount, method, source, actor, gateway) -> Au
     authorization = Authorization.objects.create(
         order=order,
         gateway=gateway,
+        instrument_reference=instrument_reference,
         method=method,
         amount=amount,
         currency=order.currency,
@@ -182,7 +206,10 @@ def authorization_reconcile(authorization: Authorization) -> Authorization:
     """Ask the gateway what became of an `unknown` authorization and record it."""
     if authorization.status != AuthorizationStatus.UNKNOWN:
         return authorization
-    result = get_gateway(authorization.gateway).fetch(idempotency_key=authorization.idempotency_key)
+    result = get_gateway(authorization.gateway).fetch(
+        idempotency_key=authorization.idempotency_key,
+        reference=authorization.instrument_reference,
+    )
     if result.status == ResultStatus.NOT_FOUND:
         result = GatewayResult(
             status=ResultStatus.ERROR,
@@ -212,7 +239,15 @@ def authorizations_reconcile_unknown(*, older_than_seconds: int = 60) -> int:
     )
     count = 0
     for authorization in unknown.iterator():
-        authorization_reconcile(authorization)
+        try:
+            authorization_reconcile(authorization)
+        except PaymentError:
+            # The gateway could not tell yet; the next run tries again. One stuck row must
+            # not keep the others unknown.
+            logger.warning(
+                "reconciliation of authorization %s deferred", authorization.pk, exc_info=True
+            )
+            continue
         count += 1
     return count
 

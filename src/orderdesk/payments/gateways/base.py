@@ -87,6 +87,13 @@ class Gateway(Protocol):
 
     def void(self, *, reference: str, idempotency_key: str) -> GatewayResult: ...
 
-    def fetch(self, *, idempotency_key: str) -> GatewayResult:
-        """What the gateway knows of the authorization made with this key (NOT_FOUND if none)."""
+    def fetch(self, *, idempotency_key: str, reference: str = "") -> GatewayResult:
+        """What the gateway knows of the authorization made with this key (NOT_FOUND if none).
+
+        `reference` is the instrument reference recorded when the authorization began.
+        """
+        ...
+
+    def token_reference(self, payment_token: str) -> str:
+        """The part of a payment token that is safe to keep and identifies the attempt."""
         ...

@@ -356,6 +356,9 @@ class PayPalGateway:
             return self._refused(body)
         return self._authorization_result(body)
 
+    def token_reference(self, payment_token):
+        return payment_token if payment_token.startswith(TOKEN_PREFIX) else ""
+
     def fetch(self, *, idempotency_key, reference: str = ""):
         """What PayPal knows of the authorization attempted with this request id."""
         with self._lock:

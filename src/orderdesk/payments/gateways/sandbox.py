@@ -103,7 +103,11 @@ class SandboxGateway:
     def void(self, *, reference, idempotency_key):
         return self._call(server.void, reference=reference, idempotency_key=idempotency_key)
 
-    def fetch(self, *, idempotency_key):
+    def token_reference(self, payment_token):
+        # Card tokens are signed blobs with nothing to look up; PayPal orders have an id.
+        return payment_token if payment_token.startswith("paypal:") else ""
+
+    def fetch(self, *, idempotency_key, reference=""):
         record = server.fetch_authorization(idempotency_key=idempotency_key)
         if record is None:
             return GatewayResult(status=ResultStatus.NOT_FOUND)

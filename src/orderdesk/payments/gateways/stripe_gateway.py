@@ -259,7 +259,10 @@ class StripeGateway:
             return _declined(body, ResultStatus.DECLINED)
         return _intent_result(intent, ResultStatus.VOIDED)
 
-    def fetch(self, *, idempotency_key):
+    def token_reference(self, payment_token):
+        return payment_token if payment_token.startswith("pm_") else ""
+
+    def fetch(self, *, idempotency_key, reference=""):
         found = self._call(
             self._client().v1.payment_intents.search,
             {
