@@ -44,7 +44,7 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1366, "height": 900}}
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def base_url(live_server) -> str:
     return live_server.url
 
