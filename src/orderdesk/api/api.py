@@ -103,7 +103,7 @@ def orders_get(request, number: str = NUMBER):
     description=(
         "Send an `Idempotency-Key` header to make retries safe: a retried request with the "
         "same key and body gets the first response back and never creates a second order or "
-        "authorizes twice; the same key with another body is refused with 422."
+        "authorizes twice; the same key with another body is refused with 409."
     ),
     tags=["orders"],
 )

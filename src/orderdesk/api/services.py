@@ -125,6 +125,7 @@ def storefront_order_create(
         order = _order_create(payload, actor)
         if payload.payment_token:
             _authorize_at_checkout(order, payload, actor)
+            order.refresh_from_db()
         return Replay(201, respond(order))
     fingerprint = request_hash(payload)
     replay = _idempotent_replay(actor, idempotency_key, fingerprint, respond)
@@ -170,8 +171,9 @@ def _idempotent_replay(actor, key: str, fingerprint: str, respond) -> Replay | N
     if record is None:
         return None
     if record.request_hash != fingerprint:
+        # 409, not the 422 of the IETF draft: the request is valid, the key's state conflicts.
         raise IdempotencyConflict(
-            "This Idempotency-Key was used with a different request body.", status=422
+            "This Idempotency-Key was used with a different request body.", status=409
         )
     if record.completed_at is not None:
         return Replay(record.response_status, record.response_body, replayed=True)
