@@ -59,7 +59,7 @@ def _enqueue_later(message_id: int, delay: timedelta) -> None:
 
 @transaction.atomic
 def _claim(message_id: int) -> CrmMessage | None:
-    message = lock_one(CrmMessage.objects.select_related("order"), pk=message_id)
+    message = lock_one(CrmMessage.objects, pk=message_id)
     moment = now()
     if message.status != CrmMessageStatus.PENDING:
         return None
@@ -86,7 +86,7 @@ def _delivered(message_id: int, delivered: Delivered, adapter_name: str) -> str:
     from orderdesk.orders.events import event_record
     from orderdesk.orders.models import EventKind
 
-    message = lock_one(CrmMessage.objects.select_related("order"), pk=message_id)
+    message = lock_one(CrmMessage.objects, pk=message_id)
     message.status = CrmMessageStatus.DELIVERED
     message.delivered_at = now()
     message.remote_id = delivered.remote_id[:100]
@@ -114,7 +114,7 @@ def _failed(message_id: int, reason: str, *, retryable: bool) -> str:
     from orderdesk.orders.events import event_record
     from orderdesk.orders.models import EventKind
 
-    message = lock_one(CrmMessage.objects.select_related("order"), pk=message_id)
+    message = lock_one(CrmMessage.objects, pk=message_id)
     message.last_error = reason[:500]
     message.claimed_until = None
     if retryable and message.attempts < settings.ORDERDESK_CRM_MAX_ATTEMPTS:
