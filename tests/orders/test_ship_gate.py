@@ -190,3 +190,51 @@ def test_shipping_needs_the_ship_permission():
     with pytest.raises(PermissionDenied):
         order_ship(order=order, actor=nobody)
     assert snapshot(order) == before
+
+
+def test_a_capture_the_gateway_answers_5xx_to_refuses_the_shipment_and_changes_nothing(csr):
+    from orderdesk.payments.gateways.sandbox import inject_faults
+
+    order = make_order(status="ready_to_ship")
+    authorize(order)
+    with inject_faults("server_error"):
+        assert_refused_and_unchanged(
+            order,
+            csr,
+            "Payment is not secured: The gateway did not confirm the capture "
+            "(sandbox gateway answered 503); try again.",
+        )
+    assert not SandboxTransaction.objects.filter(kind="capture").exists()
+
+
+def test_shipping_again_after_a_capture_timeout_captures_exactly_once(csr):
+    from orderdesk.payments.gateways.sandbox import inject_faults
+
+    order = make_order(status="ready_to_ship")
+    authorization = authorize(order)
+    with inject_faults("timeout"), pytest.raises(ShipmentRefused):
+        order_ship(order=order, actor=csr)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.READY_TO_SHIP
+    assert not Capture.objects.exists()
+    # The retry reuses the capture's idempotency key, so the gateway captures once at most.
+    order_ship(order=order, actor=csr)
+    order.refresh_from_db()
+    authorization.refresh_from_db()
+    assert (order.status, order.payment_state) == (OrderStatus.SHIPPED, PaymentState.PAID)
+    assert SandboxTransaction.objects.filter(kind="capture").count() == 1
+    assert authorization.captures.get().amount == order.total
+
+
+def test_a_capture_the_gateway_refuses_blocks_the_shipment(csr):
+    from orderdesk.sandbox import server
+
+    order = make_order(status="ready_to_ship")
+    authorization = authorize(order)
+    # The hold was released at the gateway behind orderdesk's back (e.g. from its console).
+    server.void(reference=authorization.gateway_reference, idempotency_key="console-void")
+    assert_refused_and_unchanged(
+        order,
+        csr,
+        "Payment is not secured: The gateway refused the capture: authorization not capturable.",
+    )

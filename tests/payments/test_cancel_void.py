@@ -75,3 +75,22 @@ def test_cancelled_order_payment_state_is_void_when_rebuilt(supervisor):
     order_cancel(order=order, actor=supervisor)
     order.refresh_from_db()
     assert payment_state_compute(order).state == PaymentState.VOID
+
+
+def test_a_void_the_gateway_refuses_is_not_recorded_as_voided(supervisor):
+    from orderdesk.sandbox import server
+
+    order = make_order()
+    authorization = authorize(order)
+    # Already captured at the gateway (from its console): it cannot be voided any more.
+    server.capture(
+        reference=authorization.gateway_reference, amount=order.total, idempotency_key="console"
+    )
+    order_cancel(order=order, actor=supervisor)
+    authorization.refresh_from_db()
+    assert authorization.status == AuthorizationStatus.AUTHORIZED
+    assert not order.events.filter(kind=EventKind.AUTHORIZATION_VOIDED).exists()
+    note = order.events.filter(kind=EventKind.NOTE).get()
+    assert (
+        note.message == "The gateway refused to void the authorization: authorization not voidable"
+    )

@@ -328,9 +328,18 @@ def authorization_void(
             actor=actor,
         )
         return authorization
+    if result.status != ResultStatus.VOIDED:
+        event_record(
+            authorization.order,
+            EventKind.NOTE,
+            "The gateway refused to void the authorization: "
+            f"{result.message or result.decline_code or 'no reason given'}",
+            actor=actor,
+        )
+        return authorization
     with transaction.atomic():
         authorization = lock_one(Authorization.objects.select_related("order"), pk=authorization.pk)
-        if result.status == ResultStatus.VOIDED and authorization.status in LIVE:
+        if authorization.status in LIVE:
             authorization.status = AuthorizationStatus.VOIDED
             authorization.save(update_fields=["status", "updated_at"])
         event_record(
