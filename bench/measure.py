@@ -324,6 +324,8 @@ def load(base, paths, cookie, *, seconds, clients, master) -> tuple[dict, float]
                 status = opener.open(request, timeout=60).status  # noqa: S310
             except urllib.error.HTTPError as error:
                 status = error.code
+            except OSError:  # a timeout: the server is saturated
+                status = "timeout"
             with lock:
                 key = f"{path} {status}"
                 counts[key] = counts.get(key, 0) + 1
