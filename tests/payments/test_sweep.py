@@ -168,3 +168,14 @@ def test_a_shipped_order_still_owing_moves_to_expired_when_its_partial_hold_laps
     order.refresh_from_db()
     assert order.payment_state == PaymentState.EXPIRED
     assert_stored_state_matches_rebuilt(SWEEP_AT)
+
+
+def test_the_sweep_command_expires_lapsed_authorizations(capsys):
+    from django.core.management import call_command
+
+    _, authorization = authorized_at(SWEEP_AT - VALIDITY)
+    with time_machine.travel(SWEEP_AT, tick=False):
+        call_command("sweep")
+    authorization.refresh_from_db()
+    assert authorization.status == AuthorizationStatus.EXPIRED
+    assert "authorizations_expire: 1" in capsys.readouterr().out

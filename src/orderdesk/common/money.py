@@ -45,6 +45,8 @@ def parse_major(text: str, currency: str) -> int:
         raise ValueError("enter an amount")
     exponent = currency_exponent(currency)
     whole, _, fraction = cleaned.partition(".")
+    if not whole and not fraction:
+        raise ValueError("enter an amount")  # a lone "." is not zero
     if not whole.isdigit() and whole != "":
         raise ValueError("enter an amount such as 1234.50")
     if fraction and (not fraction.isdigit() or len(fraction) > exponent):
