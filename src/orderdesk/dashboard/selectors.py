@@ -17,7 +17,7 @@ from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, W
 from django.db.models.functions import TruncDate
 
 from orderdesk.common.clock import now
-from orderdesk.orders.models import Order, OrderStatus, PaymentState
+from orderdesk.orders.models import UNPAID_STATES, Order, OrderStatus, PaymentState
 
 
 @dataclass(frozen=True)
@@ -100,39 +100,47 @@ def business_zone() -> ZoneInfo:
     return ZoneInfo(settings.ORDERDESK_TIME_ZONE)
 
 
-def _group_conditions(moment: datetime) -> dict[str, Q]:
-    """Each group as a filter on the indexed columns; the groups do not overlap."""
-    threshold = moment + timedelta(days=settings.ORDERDESK_WARNING_DAYS)
+def _arms(moment: datetime) -> dict[str, Q]:
+    """The panel's filter as three arms, each served by a partial index of live orders.
+
+    `state`: an unpaid payment state (order_payment_panel); `soon`: authorized and expiring
+    within the warning window, or lapsed before the sweep ran (order_payment_panel, a range);
+    `delivery`: authorized and expiring on or before the delivery day (order_delivery_risk).
+    """
     authorized = Q(payment_state=PaymentState.AUTHORIZED)
-    # An authorized order past its expiry that the sweep has not reached yet is expired.
-    lapsed = authorized & Q(payment_expires_at__lte=moment)
-    # Expiring on or before the delivery day: the authorization will not be there to capture.
-    before_delivery = Q(
-        estimated_delivery_date__isnull=False,
-        expiry_day__lte=F("estimated_delivery_date"),
-    )
+    return {
+        "state": Q(payment_state__in=UNPAID_STATES),
+        "soon": authorized
+        & Q(payment_expires_at__lt=moment + timedelta(days=settings.ORDERDESK_WARNING_DAYS)),
+        # Expiring on or before the delivery day: the authorization will not be there to capture.
+        "delivery": authorized
+        & Q(estimated_delivery_date__isnull=False, expiry_day__lte=F("estimated_delivery_date")),
+    }
+
+
+def _group_conditions(moment: datetime) -> dict[str, Q]:
+    """Each group as a union of index-friendly conditions; the groups do not overlap."""
+    arms = _arms(moment)
+    lapsed = Q(payment_state=PaymentState.AUTHORIZED, payment_expires_at__lte=moment)
+    valid = Q(payment_expires_at__gt=moment)
     return {
         "failed": Q(payment_state=PaymentState.FAILED),
+        # An authorized order past its expiry that the sweep has not reached yet is expired.
         "expired": Q(payment_state=PaymentState.EXPIRED) | lapsed,
-        "expiring": authorized
-        & Q(payment_expires_at__gt=moment)
-        & (Q(payment_expires_at__lt=threshold) | before_delivery),
+        "expiring": (arms["soon"] & valid) | (arms["delivery"] & valid),
         "awaiting_customer": Q(payment_state=PaymentState.AWAITING_CUSTOMER),
         "not_authorized": Q(payment_state__in=NOT_AUTHORIZED_STATES),
     }
 
 
 def _panel_base(moment: datetime) -> tuple[QuerySet, dict[str, Q]]:
-    conditions = _group_conditions(moment)
-    any_group = Q()
-    for condition in conditions.values():
-        any_group |= condition
+    arms = _arms(moment)
     queryset = (
         Order.objects.exclude(status__in=FINISHED_STATUSES)
         .annotate(expiry_day=TruncDate("payment_expires_at", tzinfo=business_zone()))
-        .filter(any_group)
+        .filter(arms["state"] | arms["soon"] | arms["delivery"])
     )
-    return queryset, conditions
+    return queryset, _group_conditions(moment)
 
 
 def _urgency(conditions: dict[str, Q]) -> Case:

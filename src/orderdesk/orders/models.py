@@ -103,6 +103,14 @@ class Order(models.Model):
                 name="order_payment_panel",
                 condition=~Q(status__in=["shipped", "cancelled"]),
             ),
+            # The unpaid panel's "expiring before the estimated delivery date" arm: only live,
+            # authorized orders with a date, so the panel never reads every authorized order.
+            models.Index(
+                fields=["estimated_delivery_date", "payment_expires_at"],
+                name="order_delivery_risk",
+                condition=Q(payment_state="authorized", estimated_delivery_date__isnull=False)
+                & ~Q(status__in=["shipped", "cancelled"]),
+            ),
             models.Index(fields=["status", "created_at"], name="order_status_created"),
         ]
 
