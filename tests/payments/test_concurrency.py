@@ -104,3 +104,38 @@ def test_two_batch_workers_run_every_enqueued_task_exactly_once(tmp_path):
     assert sorted(runs, key=int) == [str(number) for number in range(count)]
     assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == count
     assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
+
+
+def test_concurrent_sweeps_expire_each_authorization_once():
+    from datetime import timedelta
+
+    import time_machine
+
+    from orderdesk.common.clock import now
+    from orderdesk.orders.models import OrderEvent
+    from orderdesk.payments.sweep import authorizations_expire
+
+    start = now()
+    with time_machine.travel(start, tick=False):
+        for _ in range(8):
+            authorize(make_order())
+    with time_machine.travel(start + timedelta(days=29), tick=False):
+        outcomes = run_at_once(4, authorizations_expire)
+    assert sorted(outcomes) == [0, 0, 0, 8], outcomes
+    assert OrderEvent.objects.filter(kind=EventKind.AUTHORIZATION_EXPIRED).count() == 8
+
+
+def test_concurrent_reconciliations_settle_once_with_one_timeline_row():
+    from orderdesk.payments.gateways.sandbox import inject_faults
+    from orderdesk.payments.services import authorization_reconcile
+
+    order = make_order()
+    with inject_faults("timeout"):
+        unknown = authorize(order)
+    outcomes = run_at_once(
+        4, lambda: authorization_reconcile(Authorization.objects.get(pk=unknown.pk))
+    )
+    assert {o.status for o in outcomes} == {AuthorizationStatus.AUTHORIZED}, outcomes
+    assert order.events.filter(kind=EventKind.AUTHORIZATION_RECONCILED).count() == 1
+    assert order.events.filter(kind=EventKind.AUTHORIZATION_MADE).count() == 1
+    assert SandboxTransaction.objects.filter(kind="authorization").count() == 1

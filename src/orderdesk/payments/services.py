@@ -216,13 +216,18 @@ def authorization_reconcile(authorization: Authorization) -> Authorization:
             decline_code="not_received",
             message="The gateway never received this authorization",
         )
-    settled = authorization_settle(authorization, result)
-    event_record(
-        settled.order,
-        EventKind.AUTHORIZATION_RECONCILED,
-        f"Reconciled with the gateway: {settled.status}",
-        details={"authorization": settled.pk},
-    )
+    with transaction.atomic():
+        # Several workers may reconcile the same authorization: only the first records it.
+        current = lock_one(Authorization.objects, pk=authorization.pk)
+        if current.status != AuthorizationStatus.UNKNOWN:
+            return current
+        settled = authorization_settle(current, result)
+        event_record(
+            settled.order,
+            EventKind.AUTHORIZATION_RECONCILED,
+            f"Reconciled with the gateway: {settled.status}",
+            details={"authorization": settled.pk},
+        )
     if settled.status in LIVE and settled.order.status == OrderStatus.CANCELLED:
         # Cancelling voided what was live then; this hold surfaced later and must go too.
         settled = authorization_void(settled, reason="order was cancelled")
