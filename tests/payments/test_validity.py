@@ -146,3 +146,19 @@ def test_gateway_reported_expiry_wins_over_policy_and_default(settings):
     order.refresh_from_db()
     assert order.payment_expires_at == reported
     assert Authorization.objects.get(pk=settled.pk).expires_at == reported
+
+
+def test_the_boundary_holds_to_the_microsecond_in_the_database():
+    made_at = AUTHORIZED_AT.replace(microsecond=250_000)
+    with time_machine.travel(made_at, tick=False):
+        order = make_order()
+        authorization = authorize(order)
+    expires_at = authorization.expires_at
+    assert expires_at == made_at + timedelta(days=29)
+    one_microsecond = timedelta(microseconds=1)
+    with time_machine.travel(expires_at - one_microsecond, tick=False):
+        assert authorizations_expire() == 0
+        assert payment_security(order).secured
+    with time_machine.travel(expires_at, tick=False):
+        assert not payment_security(order).secured
+        assert authorizations_expire() == 1
