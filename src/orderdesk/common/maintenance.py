@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger("orderdesk.maintenance")
@@ -23,5 +23,7 @@ def maintenance_run() -> dict[str, int]:
             results[dotted.rsplit(".", 1)[1]] = import_string(dotted)()
         except Exception:  # one failing job must not stop the others
             logger.exception("maintenance job %s failed", dotted)
-    close_old_connections()
+    if not connection.in_atomic_block:
+        # Between runs the worker drops stale connections; a caller's transaction is left alone.
+        close_old_connections()
     return results
