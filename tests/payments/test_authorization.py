@@ -121,3 +121,24 @@ def test_only_a_supervisor_records_an_external_payment_with_reference_and_reason
     assert order.payment_state == PaymentState.PAID
     event = order.events.get(kind=EventKind.EXTERNAL_PAYMENT)
     assert (event.actor, event.details) == (supervisor, {"reason": "counter", "reference": "CASH"})
+
+
+def test_external_payment_is_refused_on_a_cancelled_order_and_beyond_what_is_owed(supervisor):
+    from orderdesk.orders.services import order_cancel
+    from orderdesk.payments.errors import NothingToAuthorize
+    from orderdesk.payments.models import ExternalPayment
+    from orderdesk.payments.services import external_payment_record
+    from tests.factories import make_order
+
+    order = make_order(total=10_000)
+    with pytest.raises(NothingToAuthorize) as refused:
+        external_payment_record(
+            order=order, amount=10_001, reference="BT-1", reason="wire", actor=supervisor
+        )
+    assert refused.value.field == "amount"
+    order_cancel(order=order, actor=supervisor)
+    with pytest.raises(NothingToAuthorize):
+        external_payment_record(
+            order=order, amount=5_000, reference="BT-2", reason="wire", actor=supervisor
+        )
+    assert not ExternalPayment.objects.filter(order=order).exists()

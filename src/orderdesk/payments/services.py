@@ -376,6 +376,15 @@ def external_payment_record(
     if not reason.strip():
         raise NothingToAuthorize("Say why the payment was taken outside orderdesk.", field="reason")
     order = lock_one(Order.objects, pk=order.pk)
+    if order.status == OrderStatus.CANCELLED:
+        raise NothingToAuthorize(f"Order {order.number} is cancelled; it owes nothing.")
+    owed = outstanding_amount(order)
+    if amount > owed:
+        # Over-recording would hide a refund the business owes; record only what is owed.
+        raise NothingToAuthorize(
+            f"Order {order.number} owes {_format(owed, order.currency)}; record at most that.",
+            field="amount",
+        )
     payment = ExternalPayment.objects.create(
         order=order,
         amount=amount,
