@@ -245,3 +245,14 @@ def test_createapikey_prints_a_key_that_is_stored_only_hashed(csr, capsys):
 
     stored = ApiKey.objects.get()
     assert key.split("_", 2)[2] not in (stored.secret_hash, stored.prefix)
+
+
+def test_a_number_is_not_taken_for_an_estimated_delivery_date(csr_api):
+    order = make_order()
+    response = csr_api.put(
+        f"/orders/{order.number}/estimated-delivery-date", {"estimated_delivery_date": 0}
+    )
+    assert response.status_code == 422, response.content
+    assert response.json()["detail"][0]["field"].endswith("estimated_delivery_date")
+    order.refresh_from_db()
+    assert order.estimated_delivery_date is None

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 MAX_MINOR = 10**11  # a billion in major units is far beyond any order; keeps sums in BIGINT
 MAX_QUANTITY = 10_000
@@ -32,6 +32,16 @@ def an_email(value: str) -> str:
     except DjangoValidationError as error:
         raise ValueError("must be an e-mail address") from error
     return value
+
+
+def iso_date_text(value):
+    """Dates are ISO 8601 text ("2026-12-01"): pydantic would also read a number as a Unix time."""
+    if value is not None and not isinstance(value, (str, date)):
+        raise ValueError("must be a date written as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(iso_date_text)]
 
 
 # In the schema too, so that clients (and schema-driven tests) know NUL is refused.
@@ -115,7 +125,7 @@ class OrderCreateIn(Body):
         None, description="what the customer was quoted (0 for a zero-dollar repair quote)"
     )
     number: OrderNumber | None = Field(None, description="the storefront's own order number")
-    estimated_delivery_date: date | None = None
+    estimated_delivery_date: IsoDate | None = None
     payment_token: Text(4000, 1) | None = Field(
         None,
         description=(
@@ -141,7 +151,7 @@ class NoteIn(Body):
 
 
 class DeliveryDateIn(Body):
-    estimated_delivery_date: date | None = Field(description="null clears it")
+    estimated_delivery_date: IsoDate | None = Field(description="null clears it")
 
 
 class StatusIn(Body):
