@@ -58,11 +58,18 @@ def test_panel_fragment_and_export_query_counts_do_not_grow(client, csr, supervi
     assert len(many) == len(few)
 
 
-def test_the_panel_page_is_two_queries(csr):
-    from orderdesk.dashboard.selectors import unpaid_panel
+def test_the_panel_page_is_one_count_query_plus_one_per_group_on_the_page(csr):
+    """The counts are one query; the urgency page reads each group it spans with an
+    index-ordered query of its own (so no query sorts every unpaid order): at most six."""
+    from orderdesk.dashboard.selectors import GROUPS, unpaid_panel
 
     add_unpaid_orders(12, assignee=csr, csr=csr)
     with CaptureQueriesContext(connection) as captured:
         panel = unpaid_panel(user=csr)
         [(row.account.name, row.assigned_to) for row in panel.rows]
+    spanned = {row.panel_group.key for row in panel.rows}
+    assert len(spanned) == 4
+    assert len(captured) == 1 + len(spanned) <= 1 + len(GROUPS), [q["sql"] for q in captured]
+    with CaptureQueriesContext(connection) as captured:
+        unpaid_panel(user=csr, sort="total")
     assert len(captured) == 2, [query["sql"] for query in captured]

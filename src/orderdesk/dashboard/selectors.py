@@ -1,8 +1,11 @@
 """Read-side queries of the CSR dashboard.
 
-The unpaid panel is one indexed query for the page plus one aggregate for the counts: live
-orders filtered on the denormalized payment state and expiry, which the partial index
-`order_payment_panel` (payment_state, payment_expires_at WHERE live) serves.
+The unpaid panel reads live orders filtered on the denormalized payment state and expiry,
+which the partial indexes `order_payment_panel` (payment_state, payment_expires_at WHERE
+live) and `order_delivery_risk` serve. Its counts are one index-only aggregate (a UNION ALL
+of a GROUP BY payment_state and the authorized arms); its default (urgency) page is fetched
+group by group, each an index-ordered query of the groups the page spans, so no query sorts
+every unpaid order.
 """
 
 from __future__ import annotations
@@ -13,8 +16,21 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    F,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncDate
+from django.db.models.lookups import LessThanOrEqual
 
 from orderdesk.common.clock import now
 from orderdesk.orders.models import UNPAID_STATES, Order, OrderStatus, PaymentState
@@ -100,6 +116,43 @@ def business_zone() -> ZoneInfo:
     return ZoneInfo(settings.ORDERDESK_TIME_ZONE)
 
 
+class _DateAtUTC(Func):
+    """A date column plus a whole number of hours, as a UTC datetime, in plain SQL arithmetic.
+
+    No per-row time-zone conversion (on SQLite, TruncDate with a zone is a Python function).
+    """
+
+    output_field = DateTimeField()
+
+    def __init__(self, expression, *, hours: int):
+        super().__init__(expression)
+        self.hours = int(hours)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"datetime({sql}, '{self.hours:+d} hours')", params
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(({sql} + interval '{self.hours} hours') AT TIME ZONE 'UTC')", params
+
+
+# In any time zone (UTC-12 to UTC+14) the day after D starts between D 10:00 UTC and D+1
+# 12:00 UTC: an expiry before the first is on or before D in the business zone, one at or
+# after the second is later. Only the expiries in between need the exact, per-row test.
+_DAY_AFTER_EARLIEST_UTC_HOURS = 24 - 14
+_DAY_AFTER_LATEST_UTC_HOURS = 24 + 12
+
+
+def _expires_by_delivery_day() -> Q:
+    """payment_expires_at falls on or before estimated_delivery_date in the business zone."""
+    delivery = F("estimated_delivery_date")
+    exact = LessThanOrEqual(TruncDate("payment_expires_at", tzinfo=business_zone()), delivery)
+    return Q(payment_expires_at__lt=_DateAtUTC(delivery, hours=_DAY_AFTER_EARLIEST_UTC_HOURS)) | (
+        Q(payment_expires_at__lt=_DateAtUTC(delivery, hours=_DAY_AFTER_LATEST_UTC_HOURS)) & Q(exact)
+    )
+
+
 def _arms(moment: datetime) -> dict[str, Q]:
     """The panel's filter as three arms, each served by a partial index of live orders.
 
@@ -113,8 +166,10 @@ def _arms(moment: datetime) -> dict[str, Q]:
         "soon": authorized
         & Q(payment_expires_at__lt=moment + timedelta(days=settings.ORDERDESK_WARNING_DAYS)),
         # Expiring on or before the delivery day: the authorization will not be there to capture.
+        # Written in the terms of the partial index order_delivery_risk's condition.
         "delivery": authorized
-        & Q(estimated_delivery_date__isnull=False, expiry_day__lte=F("estimated_delivery_date")),
+        & Q(estimated_delivery_date__isnull=False)
+        & _expires_by_delivery_day(),
     }
 
 
@@ -135,10 +190,8 @@ def _group_conditions(moment: datetime) -> dict[str, Q]:
 
 def _panel_base(moment: datetime) -> tuple[QuerySet, dict[str, Q]]:
     arms = _arms(moment)
-    queryset = (
-        Order.objects.exclude(status__in=FINISHED_STATUSES)
-        .annotate(expiry_day=TruncDate("payment_expires_at", tzinfo=business_zone()))
-        .filter(arms["state"] | arms["soon"] | arms["delivery"])
+    queryset = Order.objects.exclude(status__in=FINISHED_STATUSES).filter(
+        arms["state"] | arms["soon"] | arms["delivery"]
     )
     return queryset, _group_conditions(moment)
 
@@ -204,7 +257,12 @@ def unpaid_panel(
     page: int = 1,
     per_page: int = 50,
 ) -> UnpaidPanel:
-    """The unpaid panel: one page of rows, the counts per group, and paging. Two queries."""
+    """The unpaid panel: one page of rows, the counts per group, and paging.
+
+    One query for the counts; the default (urgency) sort then reads only the groups the page
+    spans, one index-ordered query each (one, at most two for a page within the groups'
+    sizes, never more than the five groups); any other sort is one query.
+    """
     moment = now()
     group = group if group in GROUPS_BY_KEY else None
     sort = sort if sort in SORTS else DEFAULT_SORT
@@ -212,11 +270,26 @@ def unpaid_panel(
     total = counts[group] if group else sum(counts.values())
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    queryset = unpaid_panel_queryset(
-        user=user, group=group, kind=kind, mine=mine, search=search, sort=sort, moment=moment
-    )
     start = (page - 1) * per_page
-    rows = list(queryset[start : start + per_page]) if total else []
+    if not total:
+        rows = []
+    elif sort == DEFAULT_SORT:
+        rows = _urgency_page(
+            counts,
+            user=user,
+            group=group,
+            kind=kind,
+            mine=mine,
+            search=search,
+            moment=moment,
+            start=start,
+            stop=start + per_page,
+        )
+    else:
+        queryset = unpaid_panel_queryset(
+            user=user, group=group, kind=kind, mine=mine, search=search, sort=sort, moment=moment
+        )
+        rows = list(queryset[start : start + per_page])
     for row in rows:
         row.panel_group = GROUPS[row.urgency]
     return UnpaidPanel(
@@ -232,17 +305,100 @@ def unpaid_panel(
     )
 
 
+def _urgency_page(
+    counts: dict[str, int], *, user, group, kind, mine, search, moment, start: int, stop: int
+) -> list[Order]:
+    """Rows start..stop of the urgency order: the groups in rank order, each by expiry and id.
+
+    With the counts known, only the groups the page overlaps are read, each with an
+    index-ordered query limited to its slice, so no query sorts the whole panel.
+    """
+    conditions = _group_conditions(moment)
+    live = _narrow(
+        Order.objects.exclude(status__in=FINISHED_STATUSES),
+        user=user,
+        kind=kind,
+        mine=mine,
+        search=search,
+    )
+    rows: list[Order] = []
+    offset = 0
+    for rank, entry in enumerate(GROUPS):
+        if group and entry.key != group:
+            continue
+        size = counts.get(entry.key, 0)
+        low, high = max(start, offset), min(stop, offset + size)
+        offset += size
+        if low >= high:
+            continue
+        queryset = (
+            live.filter(conditions[entry.key])
+            .select_related("account", "assigned_to")
+            .order_by(*SORTS[DEFAULT_SORT][1:])
+        )
+        for row in queryset[low - (offset - size) : high - (offset - size)]:
+            row.urgency = rank
+            rows.append(row)
+        if offset >= stop:
+            break
+    return rows
+
+
 def unpaid_counts(
     *, user, kind: str | None = None, mine: bool = False, search: str = "", moment=None
 ) -> dict[str, int]:
-    """How many orders each group holds under the filters other than the group: one query."""
+    """How many orders each group holds under the filters other than the group: one query.
+
+    A UNION ALL of three index-only aggregates over live orders: the unpaid states grouped
+    by payment state (order_payment_panel), the authorized orders lapsed or expiring within
+    the warning window (the same index, a range), and the authorized orders beyond the
+    window that expire by their delivery day (order_delivery_risk).
+    """
     moment = moment or now()
-    queryset, conditions = _panel_base(moment)
-    queryset = _narrow(queryset, user=user, kind=kind, mine=mine, search=search)
-    totals = queryset.aggregate(
-        **{key: Count("pk", filter=condition) for key, condition in conditions.items()}
+    arms = _arms(moment)
+    live = _narrow(
+        Order.objects.exclude(status__in=FINISHED_STATUSES),
+        user=user,
+        kind=kind,
+        mine=mine,
+        search=search,
+    ).order_by()
+    window_end = moment + timedelta(days=settings.ORDERDESK_WARNING_DAYS)
+    by_state = (
+        live.filter(arms["state"])
+        .annotate(key=F("payment_state"))
+        .values("key")
+        .annotate(n=Count("pk"))
     )
-    return {group.key: totals[group.key] or 0 for group in GROUPS}
+    soon = (
+        live.filter(arms["soon"])
+        .annotate(
+            key=Case(
+                When(payment_expires_at__lte=moment, then=Value("authorized:lapsed")),
+                default=Value("authorized:soon"),
+                output_field=CharField(),
+            )
+        )
+        .values("key")
+        .annotate(n=Count("pk"))
+    )
+    delivery = (
+        live.filter(arms["delivery"], payment_expires_at__gte=window_end)
+        .annotate(key=Value("authorized:delivery", output_field=CharField()))
+        .values("key")
+        .annotate(n=Count("pk"))
+    )
+    found: dict[str, int] = {}
+    for key, number in by_state.union(soon, delivery, all=True).values_list("key", "n"):
+        found[key] = found.get(key, 0) + number
+    counts = {
+        "failed": found.get(PaymentState.FAILED, 0),
+        "expired": found.get(PaymentState.EXPIRED, 0) + found.get("authorized:lapsed", 0),
+        "expiring": found.get("authorized:soon", 0) + found.get("authorized:delivery", 0),
+        "awaiting_customer": found.get(PaymentState.AWAITING_CUSTOMER, 0),
+        "not_authorized": sum(found.get(state, 0) for state in NOT_AUTHORIZED_STATES),
+    }
+    return {group.key: counts[group.key] for group in GROUPS}
 
 
 @dataclass(frozen=True)

@@ -59,11 +59,13 @@ class Authorization(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="authorization_amount_positive"),
         ]
         indexes = [
-            # The expiry sweep: live authorizations by expiry.
+            # The expiry sweep: live authorizations by expiry. The condition is written exactly
+            # as the sweep filters (payments.state.LIVE, same values, same order), so both
+            # databases can prove the partial index applies to its SELECT and UPDATEs.
             models.Index(
                 fields=["expires_at"],
                 name="authorization_live_expiry",
-                condition=Q(status="authorized"),
+                condition=Q(status__in=["authorized", "partially_captured"]),
             ),
             models.Index(fields=["order", "-created_at"], name="authorization_order_time"),
         ]
