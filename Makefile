@@ -29,7 +29,8 @@ install: $(STAMP)
 # serves with the background worker until Ctrl-C.
 run: $(STAMP)
 	$(BIN)/orderdesk demo
-	$(BIN)/orderdesk serve --with-worker --host $(HOST) --port $(PORT)
+	ORDERDESK_BASE_URL=$${ORDERDESK_BASE_URL:-http://$(HOST):$(PORT)} \
+		$(BIN)/orderdesk serve --with-worker --host $(HOST) --port $(PORT)
 
 test: $(TEST_STAMP)
 	$(BIN)/ruff check src tests
