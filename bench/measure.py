@@ -69,7 +69,30 @@ def run_all(orders: int) -> dict:
     log(f"sweep: {result['sweep']}")
     result["web"] = measure_web()
     log(f"web: {result['web']}")
+    result["approve"] = measure_approve()
+    log(f"approve: {result['approve']}")
     return result
+
+
+def run_approve(orders: int) -> dict:
+    """`run.py --measure approve`: the data set, then target (c) alone."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench import data
+
+    call_command("migrate", "--no-input", verbosity=0)
+    started = time.perf_counter()
+    data.build(orders)
+    built = time.perf_counter() - started
+    log(f"built {orders:,} orders and authorizations in {built:.1f} s")
+    return {
+        "vendor": connection.vendor,
+        "database_version": database_version(),
+        "orders": orders,
+        "build_seconds": round(built, 1),
+        "approve": measure_approve(),
+    }
 
 
 def log(text: str) -> None:
@@ -338,3 +361,185 @@ def load(base, paths, cookie, *, seconds, clients, master) -> tuple[dict, float]
         peak = max([peak, *(rss_mb(pid) for pid in worker_pids(master))])
         time.sleep(0.2)
     return counts, peak
+
+
+# -- (c) the approve-payment endpoint against a bare Django view --------------------------------
+
+APPROVE_LINKS = 2000  # single-use: one per request; the clients stop early if they run out
+
+
+def approve_links_prepare(count: int) -> list[tuple[str, str]]:
+    """`count` open reauthorization links, through the real services, each with a card token.
+
+    Each is on its own card order that was never authorized (it owes its whole total), so
+    the link is the customer's way to re-authorize it.
+    """
+    from orderdesk.accounts.services import account_create, staff_create
+    from orderdesk.links.services import link_send_reauthorization
+    from orderdesk.orders.services import LineInput, order_create
+    from orderdesk.sandbox.server import tokenize_card
+
+    csr = staff_create(username="bench-csr", role="csr", password="bench-pass-123")
+    prepared = []
+    for index in range(count):
+        account = account_create(
+            name=f"Bench customer {index}", ecommerce_email=f"bench{index}@example.com"
+        )
+        order = order_create(
+            account=account,
+            kind="repair",
+            payment_method="card",
+            lines=[LineInput(description="Screen replacement", unit_price=12_500)],
+        )
+        sent = link_send_reauthorization(order=order, actor=csr)
+        card = tokenize_card(number="4242424242424242", exp_month=12, exp_year=2099, cvc="123")
+        prepared.append((sent.url.rsplit("/", 1)[1], card))
+    return prepared
+
+
+def measure_approve(
+    seconds: float = 20, clients: int = 8, links: int = APPROVE_LINKS, warm_up: int = 40
+) -> dict:
+    """Target (c): requests per second of POST /pay/<token> (card approval through the sandbox
+    gateway) against a bare view returning HttpResponse("ok"), on one gunicorn server
+    (one worker, 4 threads, as measure_web) with the same `clients` for `seconds` each."""
+    from orderdesk.links.models import LinkStatus, PaymentLink
+
+    started = time.perf_counter()
+    prepared = approve_links_prepare(links + warm_up)
+    log(f"approve: {len(prepared):,} open links in {time.perf_counter() - started:.1f} s")
+    port = free_port()
+    root = Path(__file__).resolve().parent.parent
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "ORDERDESK_BENCH_URLCONF": "bench.urls",
+        "ORDERDESK_LINK_RATE_PER_TOKEN": "1000000",
+        "ORDERDESK_LINK_RATE_PER_ADDRESS": "1000000000",
+        "PYTHONPATH": os.pathsep.join([str(root), str(root / "src")]),
+    }
+    server = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable, "-m", "gunicorn", "orderdesk.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
+            "--no-control-socket", "--log-level", "warning",
+        ],
+        env=environment,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base)
+        csrf = approve_csrf_cookie(base, prepared[0][0])
+        warm, prepared = prepared[:warm_up], prepared[warm_up:]
+        for token, card in warm:  # both code paths loaded and connections open before timing
+            approve_post(base, csrf, token, card)
+            urllib.request.urlopen(base + "/bench/bare", timeout=60).read()  # noqa: S310
+
+        def bare_get(opener):
+            return http_status(opener, urllib.request.Request(base + "/bench/bare"))  # noqa: S310
+
+        bare = drive(seconds=seconds, clients=clients, master=server.pid, request=bare_get, ok=200)
+        log(f"approve: bare view {bare}")
+        queue = iter(prepared)
+        lock = threading.Lock()
+
+        def approve_next(opener):
+            with lock:
+                link = next(queue, None)
+            if link is None:
+                return None
+            return approve_post(base, csrf, *link, opener=opener)
+
+        approve = drive(
+            seconds=seconds, clients=clients, master=server.pid, request=approve_next, ok=302
+        )
+        log(f"approve: approve endpoint {approve}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    completed = PaymentLink.objects.filter(status=LinkStatus.COMPLETED).count()
+    return {
+        "workers": 1,
+        "threads": 4,
+        "clients": clients,
+        "seconds": seconds,
+        "links_prepared": links,
+        "links_completed": completed,
+        "bare": bare,
+        "approve": approve,
+        "ratio": round(approve["rps"] / bare["rps"], 3) if bare["rps"] else 0.0,
+    }
+
+
+def approve_csrf_cookie(base: str, token: str) -> str:
+    """The customer's page sets the CSRF cookie; every client posts with it afterwards."""
+    page = urllib.request.urlopen(f"{base}/pay/{token}", timeout=60)  # noqa: S310
+    for header in page.headers.get_all("Set-Cookie") or []:
+        if header.startswith("csrftoken="):
+            return header.split(";")[0].split("=", 1)[1]
+    raise RuntimeError("the payment page set no CSRF cookie")
+
+
+def approve_post(base: str, csrf: str, token: str, card: str, opener=None) -> int | str:
+    body = urllib.parse.urlencode({"csrfmiddlewaretoken": csrf, "payment_token": card}).encode()
+    request = urllib.request.Request(f"{base}/pay/{token}", data=body)  # noqa: S310
+    request.add_header("Cookie", f"csrftoken={csrf}")
+    return http_status(opener or urllib.request.build_opener(_NoRedirect), request)
+
+
+def http_status(opener, request) -> int | str:
+    try:
+        answer = opener.open(request, timeout=60)  # noqa: S310
+        answer.read()
+        return answer.status
+    except urllib.error.HTTPError as error:  # the 302 after an approval lands here
+        error.read()
+        return error.code
+    except OSError:
+        return "timeout"
+
+
+def drive(*, seconds, clients, master, request, ok: int) -> dict:
+    """`clients` threads call `request(opener)` in a loop for `seconds` (or until it returns
+    None). Requests per second count the answers with status `ok` over the wall time;
+    latency percentiles are over all answers; the worker's peak RSS is sampled."""
+    statuses: dict[str, int] = {}
+    latencies: list[float] = []
+    lock = threading.Lock()
+    begin = time.monotonic()
+    stop = begin + seconds
+    exhausted = threading.Event()
+
+    def client() -> None:
+        opener = urllib.request.build_opener(_NoRedirect)
+        while time.monotonic() < stop:
+            start = time.perf_counter()
+            status = request(opener)
+            elapsed = (time.perf_counter() - start) * 1000
+            if status is None:
+                exhausted.set()
+                return
+            with lock:
+                statuses[str(status)] = statuses.get(str(status), 0) + 1
+                latencies.append(elapsed)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    peak = 0.0
+    while any(thread.is_alive() for thread in threads):
+        peak = max([peak, *(rss_mb(pid) for pid in worker_pids(master))])
+        time.sleep(0.2)
+    wall = time.monotonic() - begin
+    return {
+        "requests": len(latencies),
+        "statuses": statuses,
+        "wall_seconds": round(wall, 2),
+        "rps": round(statuses.get(str(ok), 0) / wall, 1),
+        "p50_ms": round(percentile(latencies, 0.5), 1) if latencies else None,
+        "p95_ms": round(percentile(latencies, 0.95), 1) if latencies else None,
+        "peak_worker_rss_mb": round(peak, 1),
+        "ran_out_of_links": exhausted.is_set(),
+        "load_average": round(os.getloadavg()[0], 2),
+    }

@@ -98,14 +98,9 @@ def render(results: dict, *, machine: dict, orders: int) -> str:
         "",
         "### (c) Approve-payment endpoint: at least 60 % of a bare Django view's requests per second",
         "",
-        "TODO (payment links engineers): the approve-payment endpoint was not in place when this",
-        "benchmark was written. Add to `bench/measure.py` a `measure_approve()` that serves",
-        "orderdesk with gunicorn (as `measure_web` does), creates open reauthorization links",
-        "through `orderdesk.links.services`, posts sandbox card tokens (4242 4242 4242 4242) to",
-        "`/pay/<token>` from concurrent clients for a fixed time, and compares the requests per",
-        "second with a bare Django view returning `HttpResponse('ok')` on the same server; then",
-        "add its table here.",
-        "",
+    ]
+    lines += approve_lines(results)
+    lines += [
         "### (d) Web worker memory: under 150 MB RSS under load",
         "",
         "| database | load | requests | peak RSS of the worker | target |",
@@ -131,3 +126,72 @@ def render(results: dict, *, machine: dict, orders: int) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+APPROVE_HEADING = "### (c) Approve-payment endpoint"
+
+
+def approve_lines(results: dict) -> list[str]:
+    """The table and notes of target (c), without its heading."""
+    if not any("approve" in result for result in results.values()):
+        return ["Not measured in this run.", ""]
+    lines = [
+        "| database | load (each) | bare view: RPS, p50 / p95 | approve: RPS, p50 / p95 "
+        "| ratio | target (>= 60 %) | peak worker RSS (approve) | RSS target (< 150 MB) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for result in results.values():
+        approve = result.get("approve")
+        if approve is None:
+            continue
+        bare, paid = approve["bare"], approve["approve"]
+        peak = max(bare["peak_worker_rss_mb"], paid["peak_worker_rss_mb"])
+        lines.append(
+            f"| {result['database_version']} | {approve['workers']} gunicorn worker, "
+            f"{approve['threads']} threads, {approve['clients']} clients for "
+            f"{approve['seconds']:.0f} s | {bare['rps']} ({bare['requests']:,} requests), "
+            f"{bare['p50_ms']} / {bare['p95_ms']} ms | {paid['rps']} ({paid['requests']:,} "
+            f"requests), {paid['p50_ms']} / {paid['p95_ms']} ms | {approve['ratio']:.1%} | "
+            f"{_verdict(approve['ratio'] >= 0.6)} | {paid['peak_worker_rss_mb']} MB "
+            f"(bare view: {bare['peak_worker_rss_mb']} MB) | {_verdict(peak < 150)} |"
+        )
+    lines += [
+        "",
+        "Both loads hit one gunicorn server started with `DJANGO_SETTINGS_MODULE=bench.settings`",
+        "and `ORDERDESK_BENCH_URLCONF=bench.urls`: the product's routes plus `/bench/bare`, a view",
+        "returning `HttpResponse('ok')` (the route exists only in that bench URLconf). Before the",
+        "timed approve load, open reauthorization links are sent through",
+        "`orderdesk.links.services.link_send_reauthorization`, each on its own unauthorized card",
+        "order; every POST to `/pay/<token>` approves a different link with a sandbox token of",
+        "4242 4242 4242 4242 (the CSRF cookie comes from one GET of a payment page) and counts",
+        "when it answers 302 to the confirmation page. The link rate limits are raised for the",
+        "bench server. RPS is counted over the wall time of the load; the clients are Python",
+        "threads in the benchmark process, on the same machine as the server. Load average of",
+        "the machine (1 min) at the end of each load, this benchmark's own included: "
+        + "; ".join(
+            f"{r['database_version']} bare {r['approve']['bare']['load_average']}, "
+            f"approve {r['approve']['approve']['load_average']}"
+            for r in results.values()
+            if "approve" in r
+        )
+        + ".",
+        "",
+    ]
+    return lines
+
+
+def approve_section_replace(text: str, results: dict, *, machine: dict, orders: int) -> str:
+    """Rewrite section (c) of an existing README, keep the rest (`run.py --measure approve`)."""
+    start = text.index(APPROVE_HEADING)
+    body = text.index("\n", start) + 1
+    end = text.index("\n### ", body) + 1
+    versions = ", ".join(r["database_version"] for r in results.values())
+    intro = [
+        "",
+        f"Measured alone (`bench/run.py --measure approve --orders {orders:,}`) on a data set of",
+        f"{orders:,} orders plus the link orders; {machine['cores']} cores ({machine['cpu']}),",
+        f"{machine['memory']} RAM, {machine['os']}; Python {machine['python']}, Django",
+        f"{machine['django']}; {versions}.",
+        "",
+    ]
+    return text[:body] + "\n".join(intro + approve_lines(results)) + "\n" + text[end:]

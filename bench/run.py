@@ -1,12 +1,15 @@
 """`make bench`: measure the targets of the design notes and write bench/README.md.
 
     python bench/run.py [--orders N] [--pg-url URL] [--only sqlite|postgresql] [--no-write]
+                        [--measure all|approve]
 
 For each database (an SQLite file under var/bench/ and the PostgreSQL database of --pg-url)
 a child process builds the data set with bulk SQL (N orders, 5 % unpaid, N authorizations),
 then measures: (a) the unpaid panel through the ORM against the same SQL sent raw, (b) the
-expiry sweep against a raw SQL UPDATE of the same rows, (d) the web worker's memory under
-load. (c), the approve-payment endpoint, waits for the payment links app.
+expiry sweep against a raw SQL UPDATE of the same rows, (c) the approve-payment endpoint
+against a bare Django view on the same gunicorn server, (d) the web worker's memory under
+load. `--measure approve` builds the data set and measures (c) only; it then rewrites only
+section (c) of the README.
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ def main() -> int:
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/orderdesk_bench")
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--no-write", action="store_true", help="print, do not write the README")
+    parser.add_argument("--measure", choices=["all", "approve"], default="all")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.orders)
+        return child(args.child, args.orders, args.measure)
     var = Path(os.environ.get("ORDERDESK_VAR_DIR", ROOT / "var")) / "bench"
     var.mkdir(parents=True, exist_ok=True)
     targets = {
@@ -48,7 +52,8 @@ def main() -> int:
         print(f"== {name}: {args.orders:,} orders", flush=True)
         environment = {**os.environ, "DATABASE_URL": url, "ORDERDESK_VAR_DIR": str(var)}
         completed = subprocess.run(  # noqa: S603 (our own interpreter and script)
-            [sys.executable, __file__, "--child", name, "--orders", str(args.orders)],
+            [sys.executable, __file__, "--child", name, "--orders", str(args.orders)]
+            + ["--measure", args.measure],
             env=environment,
             stdout=subprocess.PIPE,
             text=True,
@@ -58,17 +63,26 @@ def main() -> int:
             print(f"{name}: the benchmark failed (exit {completed.returncode})", file=sys.stderr)
             return completed.returncode
         results[name] = json.loads(completed.stdout.strip().splitlines()[-1])
-    from bench.report import machine, render
+    from bench.report import approve_section_replace, machine, render
 
-    text = render(results, machine=machine(results), orders=args.orders)
+    readme = ROOT / "bench" / "README.md"
+    if args.measure == "approve":
+        text = approve_section_replace(
+            readme.read_text(encoding="utf-8"),
+            results,
+            machine=machine(results),
+            orders=args.orders,
+        )
+    else:
+        text = render(results, machine=machine(results), orders=args.orders)
     print(text)
     if not args.no_write:
-        (ROOT / "bench" / "README.md").write_text(text, encoding="utf-8")
+        readme.write_text(text, encoding="utf-8")
         print("written to bench/README.md")
     return 0
 
 
-def child(name: str, orders: int) -> int:
+def child(name: str, orders: int, measure_only: str = "all") -> int:
     """Runs in its own process so that DATABASE_URL picks the database."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderdesk.settings")
     os.environ.setdefault("ORDERDESK_LOG_LEVEL", "WARNING")
@@ -78,7 +92,7 @@ def child(name: str, orders: int) -> int:
     import django
 
     django.setup()
-    result = measure.run_all(orders)
+    result = measure.run_approve(orders) if measure_only == "approve" else measure.run_all(orders)
     result["measured_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     result["python"] = platform.python_version()
     print(json.dumps(result), flush=True)

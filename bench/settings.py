@@ -1,0 +1,13 @@
+"""Settings of the benchmark's web server: orderdesk's own, with the URLconf swappable.
+
+`measure_approve` starts gunicorn with DJANGO_SETTINGS_MODULE=bench.settings and
+ORDERDESK_BENCH_URLCONF=bench.urls, so that a bare view is served next to the product's
+routes by the same server; the product's URLconf never has it.
+"""
+
+import os
+
+from orderdesk.settings import *  # noqa: F403
+from orderdesk.settings import ROOT_URLCONF as _PRODUCT_URLCONF
+
+ROOT_URLCONF = os.environ.get("ORDERDESK_BENCH_URLCONF", _PRODUCT_URLCONF)
