@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 
 from orderdesk.common.clock import now
-from orderdesk.dashboard.selectors import GROUPS, unpaid_panel
+from orderdesk.dashboard.selectors import GROUPS, unpaid_panel, unpaid_panel_queryset
 from orderdesk.orders.services import order_assign, order_cancel
+from orderdesk.payments.sweep import authorizations_expire
 from tests.dashboard.scenario import aged_authorization, scenario_build
 from tests.factories import authorize, make_account, make_order
 
@@ -112,6 +113,31 @@ def test_paging_is_server_side_and_stable(csr):
     assert [o.number for o in first.rows] == sorted(o.number for o in orders)[:3]
     assert [o.number for o in third.rows] == sorted(o.number for o in orders)[6:]
     assert beyond.page == 3
+
+
+def test_urgency_pages_interleave_each_groups_ways_in_by_expiry_then_id(csr):
+    """A group with two ways in (swept and not yet swept; soon and before delivery; no
+    authorization and awaiting a price) is read as one list, page after page."""
+    for days_ago in (29.3, 31, 30.5):
+        aged_authorization(make_order(), days_ago=days_ago)
+    authorizations_expire()
+    for days_ago in (30, 29.1, 32):
+        aged_authorization(make_order(), days_ago=days_ago)  # lapsed, not swept yet
+    for days_ago in (27, 25.5):
+        aged_authorization(make_order(), days_ago=days_ago)
+    authorize(make_order(estimated_delivery_date=now().date() + timedelta(days=40)))
+    for index in range(4):
+        make_order(total=0, kind="repair") if index % 2 else make_order()
+    everything = [order.number for order in unpaid_panel_queryset(user=csr)]
+    paged = [
+        order.number
+        for page in range(1, 8)
+        for order in unpaid_panel(user=csr, per_page=2, page=page).rows
+    ]
+    assert len(everything) == 13
+    assert paged == everything
+    expired = unpaid_panel(user=csr, group="expired", per_page=4, page=2).rows
+    assert [order.number for order in expired] == everything[4:6]
 
 
 def test_sort_by_total_both_ways(csr):

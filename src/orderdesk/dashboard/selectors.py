@@ -10,7 +10,9 @@ every unpaid order. The live condition is written in literals (see `_InLiterals`
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -203,18 +205,37 @@ def _arms(moment: datetime) -> dict[str, Q]:
     }
 
 
-def _group_conditions(moment: datetime) -> dict[str, Q]:
-    """Each group as a union of index-friendly conditions; the groups do not overlap."""
+def _group_ranges(moment: datetime) -> dict[str, list[Q]]:
+    """Each group as disjoint ranges, each one walk of a partial index in expiry and id order.
+
+    `order_payment_panel` serves a payment state (and an expiry range); the authorized orders
+    beyond the warning window that expire by their delivery day are a range of
+    `order_delivery_risk`. Together they are exactly the groups of the panel.
+    """
     arms = _arms(moment)
-    lapsed = Q(payment_state=PaymentState.AUTHORIZED, payment_expires_at__lte=moment)
-    valid = Q(payment_expires_at__gt=moment)
+    window_end = moment + timedelta(days=settings.ORDERDESK_WARNING_DAYS)
+    authorized = Q(payment_state=PaymentState.AUTHORIZED)
     return {
-        "failed": Q(payment_state=PaymentState.FAILED),
+        "failed": [Q(payment_state=PaymentState.FAILED)],
         # An authorized order past its expiry that the sweep has not reached yet is expired.
-        "expired": Q(payment_state=PaymentState.EXPIRED) | lapsed,
-        "expiring": (arms["soon"] & valid) | (arms["delivery"] & valid),
-        "awaiting_customer": Q(payment_state=PaymentState.AWAITING_CUSTOMER),
-        "not_authorized": Q(payment_state__in=NOT_AUTHORIZED_STATES),
+        "expired": [
+            Q(payment_state=PaymentState.EXPIRED),
+            authorized & Q(payment_expires_at__lte=moment),
+        ],
+        # Valid, and expiring within the warning window or by the delivery day.
+        "expiring": [
+            authorized & Q(payment_expires_at__gt=moment, payment_expires_at__lt=window_end),
+            arms["delivery"] & Q(payment_expires_at__gte=window_end),
+        ],
+        "awaiting_customer": [Q(payment_state=PaymentState.AWAITING_CUSTOMER)],
+        "not_authorized": [Q(payment_state=state) for state in NOT_AUTHORIZED_STATES],
+    }
+
+
+def _group_conditions(moment: datetime) -> dict[str, Q]:
+    """Each group as one condition; the groups do not overlap."""
+    return {
+        key: functools.reduce(operator.or_, ranges) for key, ranges in _group_ranges(moment).items()
     }
 
 
@@ -338,38 +359,48 @@ def _urgency_page(
 ) -> list[Order]:
     """Rows start..stop of the urgency order: the groups in rank order, each by expiry and id.
 
-    With the counts known, only the groups the page overlaps are read, each with an
-    index-ordered query limited to its slice, so no query sorts the whole panel.
+    With the counts known, only the groups the page overlaps are read, one query each, so no
+    query sorts the whole panel.
     """
-    conditions = _group_conditions(moment)
-    live = _narrow(
-        _live_orders(),
-        user=user,
-        kind=kind,
-        mine=mine,
-        search=search,
-    )
+    ranges = _group_ranges(moment)
+    live = _narrow(_live_orders(), user=user, kind=kind, mine=mine, search=search)
     rows: list[Order] = []
     offset = 0
     for rank, entry in enumerate(GROUPS):
         if group and entry.key != group:
             continue
         size = counts.get(entry.key, 0)
-        low, high = max(start, offset), min(stop, offset + size)
+        low, high = max(start, offset) - offset, min(stop, offset + size) - offset
         offset += size
         if low >= high:
             continue
-        queryset = (
-            live.filter(conditions[entry.key])
-            .select_related("account", "assigned_to")
-            .order_by(*SORTS[DEFAULT_SORT][1:])
-        )
-        for row in queryset[low - (offset - size) : high - (offset - size)]:
+        for row in _group_slice(live, ranges[entry.key], low=low, high=high):
             row.urgency = rank
             rows.append(row)
         if offset >= stop:
             break
     return rows
+
+
+def _group_slice(live: QuerySet, ranges: list[Q], *, low: int, high: int) -> list[Order]:
+    """Rows low..high of one group by expiry and id, in one query.
+
+    A group of one range is one index walk. A group of several takes the first `high` ids of
+    each range (each an index walk, from the index alone) and sorts only those; every range
+    is wrapped in `id IN (…)` because SQLite refuses LIMIT inside UNION ALL.
+    """
+    ordering = SORTS[DEFAULT_SORT][1:]
+    if len(ranges) == 1:
+        queryset = live.filter(ranges[0])
+    else:
+        firsts = [
+            Order.objects.filter(pk__in=live.filter(part).order_by(*ordering).values("pk")[:high])
+            .order_by()
+            .values("pk")
+            for part in ranges
+        ]
+        queryset = Order.objects.filter(pk__in=firsts[0].union(*firsts[1:], all=True))
+    return list(queryset.select_related("account", "assigned_to").order_by(*ordering)[low:high])
 
 
 def unpaid_counts(
