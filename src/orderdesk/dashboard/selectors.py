@@ -2,8 +2,8 @@
 
 The unpaid panel reads live orders filtered on the denormalized payment state and expiry,
 which the partial indexes `order_payment_panel` (payment_state, payment_expires_at, id,
-status WHERE live) and `order_delivery_risk` (the same, with the delivery date, WHERE live
-and dated) serve. Its counts are one aggregate read from those indexes alone (a UNION ALL of
+then status, kind and assignee, WHERE live) and `order_delivery_risk` (the same with the
+delivery date, WHERE live and dated) serve. Its counts are one aggregate read from those indexes alone (a UNION ALL of
 a GROUP BY payment_state and the authorized arms); its default (urgency) page is fetched
 group by group, each an index-ordered query of the groups the page spans, so no query sorts
 every unpaid order. The live condition is written in literals (see `_InLiterals`)."""

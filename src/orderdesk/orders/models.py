@@ -102,10 +102,18 @@ class Order(models.Model):
         ]
         indexes = [
             # The unpaid panel and the expiry sweep of orders. Ending in id, a group's page
-            # is a walk of the index (expiry, then id); with status (the condition's column),
-            # SQLite can count from the index alone, as PostgreSQL can once it is vacuumed.
+            # is a walk of the index (expiry, then id); with status (the condition's column)
+            # and the panel's kind and assignee filters, both databases count from the index
+            # alone (PostgreSQL once the table is vacuumed).
             models.Index(
-                fields=["payment_state", "payment_expires_at", "id", "status"],
+                fields=[
+                    "payment_state",
+                    "payment_expires_at",
+                    "id",
+                    "status",
+                    "kind",
+                    "assigned_to",
+                ],
                 name="order_payment_panel",
                 condition=~Q(status__in=FINISHED_STATUSES),
             ),
@@ -119,6 +127,8 @@ class Order(models.Model):
                     "id",
                     "estimated_delivery_date",
                     "status",
+                    "kind",
+                    "assigned_to",
                 ],
                 name="order_delivery_risk",
                 condition=Q(estimated_delivery_date__isnull=False)
