@@ -138,6 +138,14 @@ def test_urgency_pages_interleave_each_groups_ways_in_by_expiry_then_id(csr):
     assert paged == everything
     expired = unpaid_panel(user=csr, group="expired", per_page=4, page=2).rows
     assert [order.number for order in expired] == everything[4:6]
+    by_expiry = [order.number for order in unpaid_panel_queryset(user=csr, sort="expiry")]
+    paged = [
+        (order.number, order.panel_group.key)
+        for page in range(1, 6)
+        for order in unpaid_panel(user=csr, per_page=3, page=page, sort="expiry").rows
+    ]
+    assert [number for number, _ in paged] == by_expiry
+    assert {key for _, key in paged} == {"expired", "expiring", "not_authorized"}
 
 
 def test_sort_by_total_both_ways(csr):

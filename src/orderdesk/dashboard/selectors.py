@@ -310,7 +310,8 @@ def unpaid_panel(
 
     One query for the counts; the default (urgency) sort then reads only the groups the page
     spans, one index-ordered query each (one, at most two for a page within the groups'
-    sizes, never more than the five groups); any other sort is one query.
+    sizes, never more than the five groups); any other sort is one query, by expiry one
+    merging the index-ordered ranges of the groups.
     """
     moment = now()
     group = group if group in GROUPS_BY_KEY else None
@@ -325,6 +326,17 @@ def unpaid_panel(
     elif sort == DEFAULT_SORT:
         rows = _urgency_page(
             counts,
+            user=user,
+            group=group,
+            kind=kind,
+            mine=mine,
+            search=search,
+            moment=moment,
+            start=start,
+            stop=start + per_page,
+        )
+    elif sort == "expiry":
+        rows = _expiry_page(
             user=user,
             group=group,
             kind=kind,
@@ -382,12 +394,24 @@ def _urgency_page(
     return rows
 
 
-def _group_slice(live: QuerySet, ranges: list[Q], *, low: int, high: int) -> list[Order]:
-    """Rows low..high of one group by expiry and id, in one query.
+def _expiry_page(*, user, group, kind, mine, search, moment, start: int, stop: int) -> list[Order]:
+    """Rows start..stop by expiry and id: the ranges of the groups shown, merged in one query."""
+    ranges = _group_ranges(moment)
+    live = _narrow(_live_orders(), user=user, kind=kind, mine=mine, search=search)
+    shown = [part for key in ([group] if group else ranges) for part in ranges[key]]
+    urgency = _urgency(_group_conditions(moment))
+    return _group_slice(live, shown, low=start, high=stop, urgency=urgency)
 
-    A group of one range is one index walk. A group of several takes the first `high` ids of
-    each range (each an index walk, from the index alone) and sorts only those; every range
-    is wrapped in `id IN (…)` because SQLite refuses LIMIT inside UNION ALL.
+
+def _group_slice(
+    live: QuerySet, ranges: list[Q], *, low: int, high: int, urgency: Case | None = None
+) -> list[Order]:
+    """Rows low..high of one group (or of several ranges) by expiry and id, in one query.
+
+    A group of one range is one index walk. Several ranges give the first `high` ids of each
+    (each an index walk, from the index alone), of which only those are sorted, and only the
+    page's rows are joined; every range is wrapped in `id IN (…)` because SQLite refuses
+    LIMIT inside UNION ALL.
     """
     ordering = SORTS[DEFAULT_SORT][1:]
     if len(ranges) == 1:
@@ -399,7 +423,12 @@ def _group_slice(live: QuerySet, ranges: list[Q], *, low: int, high: int) -> lis
             .values("pk")
             for part in ranges
         ]
-        queryset = Order.objects.filter(pk__in=firsts[0].union(*firsts[1:], all=True))
+        candidates = Order.objects.filter(pk__in=firsts[0].union(*firsts[1:], all=True))
+        # The page's ids first, so only its rows are joined to their account and assignee.
+        page = candidates.order_by(*ordering).values("pk")[low:high]
+        queryset, low, high = Order.objects.filter(pk__in=page), None, None
+    if urgency is not None:
+        queryset = queryset.annotate(urgency=urgency)
     return list(queryset.select_related("account", "assigned_to").order_by(*ordering)[low:high])
 
 
