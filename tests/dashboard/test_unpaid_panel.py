@@ -8,7 +8,12 @@ import pytest
 from django.urls import reverse
 
 from orderdesk.common.clock import now
-from orderdesk.dashboard.selectors import GROUPS, unpaid_panel, unpaid_panel_queryset
+from orderdesk.dashboard.selectors import (
+    GROUPS,
+    unpaid_by_days_to_expiry,
+    unpaid_panel,
+    unpaid_panel_queryset,
+)
 from orderdesk.orders.services import order_assign, order_cancel
 from orderdesk.payments.sweep import authorizations_expire
 from tests.dashboard.scenario import aged_authorization, scenario_build
@@ -146,6 +151,17 @@ def test_urgency_pages_interleave_each_groups_ways_in_by_expiry_then_id(csr):
     ]
     assert [number for number, _ in paged] == by_expiry
     assert {key for _, key in paged} == {"expired", "expiring", "not_authorized"}
+
+
+def test_days_to_expiry_chart_counts_every_unpaid_order_with_an_authorization(csr):
+    scenario_build(csr=csr)
+    aged_authorization(make_order(), days_ago=29.5)  # lapsed, not swept yet
+    rows = unpaid_panel(user=csr, per_page=100).rows
+    with_expiry = [row.payment_expires_at for row in rows if row.payment_expires_at]
+    buckets = {bucket.label: bucket.count for bucket in unpaid_by_days_to_expiry()}
+    assert sum(buckets.values()) == len(with_expiry) >= 4
+    assert buckets["Expired"] == sum(1 for expiry in with_expiry if expiry <= now())
+    assert buckets["15+ days"] == 1  # the authorization that lapses before its delivery date
 
 
 def test_sort_by_total_both_ways(csr):
