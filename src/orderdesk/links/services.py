@@ -46,13 +46,14 @@ from orderdesk.links.selectors import (
 )
 from orderdesk.links.tokens import token_new
 from orderdesk.notifications.services import email_queue
-from orderdesk.orders.events import event_record
+from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
 from orderdesk.orders.models import EventKind, Order
 from orderdesk.orders.services import LineInput, OrderRuleError, lines_total
 from orderdesk.payments.errors import AuthorizationInProgress, NothingToAuthorize
 from orderdesk.payments.models import Authorization, AuthorizationSource, AuthorizationStatus
 from orderdesk.payments.services import (
-    authorization_request,
+    authorization_attempt,
+    authorization_settle,
     authorization_void,
     outstanding_amount,
 )
@@ -299,6 +300,7 @@ def _link_claim(link: PaymentLink):
         .update(processing_since=moment)
     )
     if claimed:
+        link.processing_since = moment
         return moment
     link.refresh_from_db()
     if link.status == LinkStatus.OPEN and moment < link.expires_at:
@@ -307,6 +309,8 @@ def _link_claim(link: PaymentLink):
 
 
 def _link_release(link: PaymentLink, claim) -> None:
+    if link.processing_since != claim:
+        return  # the attempt's outcome released it, in the same UPDATE that recorded it
     PaymentLink.objects.filter(pk=link.pk, processing_since=claim).update(processing_since=None)
 
 
@@ -321,12 +325,26 @@ def link_checkout(*, link: PaymentLink, payment_token: str, method: str) -> Chec
         _link_release(link, claim)
 
 
-def _authorize(link: PaymentLink, order: Order, payment_token: str, method: str) -> Authorization:
-    made = _authorization_made_with(link, order)
-    if made is not None:
-        return made  # an earlier attempt succeeded but did not finish: never charge twice
+def _authorization_made_with(
+    link: PaymentLink, authorizations: list[Authorization]
+) -> Authorization | None:
+    """A live authorization from this link's checkout (a request that died, or a timeout
+    that reconciliation settled as authorized)."""
+    made = [
+        authorization
+        for authorization in authorizations
+        if authorization.source == AuthorizationSource.CUSTOMER_LINK
+        and authorization.created_at >= link.created_at
+        and authorization.amount == link.amount
+        and authorization.status in LIVE
+    ]
+    return max(made, key=lambda authorization: authorization.created_at, default=None)
+
+
+def _authorization_attempt(link: PaymentLink, order: Order, payment_token: str, method: str):
+    """Ask the gateway for the link's amount: (pending authorization, answer or None)."""
     try:
-        return authorization_request(
+        return authorization_attempt(
             order=order,
             payment_token=payment_token,
             method=method,
@@ -340,47 +358,67 @@ def _authorize(link: PaymentLink, order: Order, payment_token: str, method: str)
         raise LinkUnavailable from error
 
 
-def _authorization_made_with(link: PaymentLink, order: Order) -> Authorization | None:
-    """A live authorization from this link's checkout (a request that died, or a timeout
-    that reconciliation settled as authorized)."""
-    return (
-        Authorization.objects.filter(
-            order=order,
-            source=AuthorizationSource.CUSTOMER_LINK,
-            created_at__gte=link.created_at,
-            amount=link.amount,
-            status__in=LIVE,
-        )
-        .order_by("-created_at")
-        .first()
-    )
+def _authorize(link: PaymentLink, order: Order, payment_token: str, method: str) -> Authorization:
+    made = _authorization_made_with(link, list(Authorization.objects.filter(order=order)))
+    if made is not None:
+        return made  # an earlier attempt succeeded but did not finish: never charge twice
+    authorization, result = _authorization_attempt(link, order, payment_token, method)
+    if result is None:
+        return authorization  # unknown
+    return authorization_settle(authorization, result)
 
 
 def reauthorization_approve(
     *, link: PaymentLink, payment_token: str, method: str
 ) -> CheckoutResult:
-    """Authorize the same amount on the same order; void the earlier one only after success."""
+    """Authorize the same amount on the same order; void the earlier one only after success.
+
+    The gateway's answer, the link's outcome, the timeline and the order's payment state
+    are recorded in one transaction.
+    """
     order = link.order
-    earlier = list(Authorization.objects.filter(order=order, status__in=LIVE, expires_at__gt=now()))
-    authorization = _authorize(link, order, payment_token, method)
-    if authorization.status != AuthorizationStatus.AUTHORIZED:
-        return _attempt_unsuccessful(link, authorization)
+    authorizations = list(Authorization.objects.filter(order=order))
+    moment = now()
+    earlier = [
+        authorization for authorization in authorizations if authorization.is_valid_at(moment)
+    ]
+    authorization = _authorization_made_with(link, authorizations)
+    result = None
+    if authorization is None:  # else an earlier attempt succeeded but did not finish
+        authorization, result = _authorization_attempt(link, order, payment_token, method)
+        if result is None:
+            return CheckoutResult(Outcome.PENDING, order)
     with transaction.atomic():
-        link = lock_one(PaymentLink.objects, pk=link.pk)
-        _link_complete(link, result_order=order)
-        event_record(
-            order,
-            EventKind.APPROVED,
-            f"Customer approved payment of {format_minor(authorization.amount, authorization.currency)}"
-            f"{' with ' + authorization.instrument if authorization.instrument else ''}",
-            actor_label=CUSTOMER,
-            details={"link": link.pk, "authorization": authorization.pk},
-        )
-        payment_state_refresh(order)
+        if result is not None:
+            authorization = authorization_settle(authorization, result, state_refresh=False)
+            order = authorization.order  # read under the authorization's lock
+        else:
+            order = lock_one(Order.objects, pk=order.pk)
+        if authorization.status != AuthorizationStatus.AUTHORIZED:
+            outcome = _attempt_failure_record(link, order, authorization)
+        else:
+            outcome = CheckoutResult(Outcome.APPROVED, order)
+            if _link_complete(link, result_order=order):
+                event_record(
+                    order,
+                    EventKind.APPROVED,
+                    f"Customer approved payment of {format_minor(authorization.amount, authorization.currency)}"
+                    f"{' with ' + authorization.instrument if authorization.instrument else ''}",
+                    actor_label=CUSTOMER,
+                    details={"link": link.pk, "authorization": authorization.pk},
+                    defer_last_action=True,
+                )
+            else:
+                outcome = None  # closed under us (the claim makes this unreachable)
+        payment_state_refresh(order, also=LAST_ACTION_FIELDS)
+    if outcome is None:
+        raise LinkUnavailable
+    if outcome.outcome != Outcome.APPROVED:
+        return outcome
     for previous in earlier:
         if previous.pk != authorization.pk:
             authorization_void(previous, reason="replaced by the customer's new authorization")
-    return CheckoutResult(Outcome.APPROVED, order)
+    return outcome
 
 
 def price_increase_approve(*, link: PaymentLink, payment_token: str, method: str) -> CheckoutResult:
@@ -442,15 +480,19 @@ def _replaced_payload(old: Order, new: Order) -> dict:
     }
 
 
-def _link_complete(link: PaymentLink, *, result_order: Order) -> None:
-    if link.status != LinkStatus.OPEN:
-        # The claim makes this unreachable; refuse rather than complete a closed link.
-        raise LinkUnavailable
-    link.status = LinkStatus.COMPLETED
-    link.completed_at = now()
-    link.processing_since = None
-    link.result_order = result_order
-    link.save(update_fields=["status", "completed_at", "processing_since", "result_order"])
+def _link_complete(link: PaymentLink, *, result_order: Order) -> bool:
+    """Complete the link and end the claim (compare-and-set: only an open link completes)."""
+    moment = now()
+    completed = PaymentLink.objects.filter(pk=link.pk, status=LinkStatus.OPEN).update(
+        status=LinkStatus.COMPLETED,
+        completed_at=moment,
+        processing_since=None,
+        result_order=result_order,
+    )
+    if completed:
+        link.status, link.completed_at, link.processing_since = LinkStatus.COMPLETED, moment, None
+        link.result_order = result_order
+    return bool(completed)
 
 
 def _link_close(link: PaymentLink, status: str, text: str) -> None:
@@ -469,22 +511,34 @@ def _attempt_unsuccessful(link: PaymentLink, authorization: Authorization) -> Ch
     if authorization.status == AuthorizationStatus.UNKNOWN:
         return CheckoutResult(Outcome.PENDING, order)
     with transaction.atomic():
-        link = lock_one(PaymentLink.objects, pk=link.pk)
-        link.failed_attempts += 1
-        attempts_left = max(MAX_FAILED_ATTEMPTS - link.failed_attempts, 0)
-        if attempts_left == 0:
-            link.status = LinkStatus.FAILED
-        link.save(update_fields=["failed_attempts", "status"])
-        if attempts_left == 0:
-            event_record(
-                order,
-                EventKind.LINK_LOCKED,
-                f"Payment link locked after {link.failed_attempts} failed attempts: "
-                "contact the customer and process the payment manually",
-                actor_label=CUSTOMER,
-                details={"link": link.pk},
-            )
-        payment_state_refresh(order)
+        result = _attempt_failure_record(link, order, authorization)
+        payment_state_refresh(order, also=LAST_ACTION_FIELDS)
+    return result
+
+
+def _attempt_failure_record(
+    link: PaymentLink, order: Order, authorization: Authorization
+) -> CheckoutResult:
+    """Count a refused attempt on the link and end the claim (inside a transaction; the
+    caller refreshes the order's payment state with its last action)."""
+    locked = lock_one(PaymentLink.objects, pk=link.pk)
+    locked.failed_attempts += 1
+    attempts_left = max(MAX_FAILED_ATTEMPTS - locked.failed_attempts, 0)
+    if attempts_left == 0:
+        locked.status = LinkStatus.FAILED
+    locked.processing_since = None
+    locked.save(update_fields=["failed_attempts", "status", "processing_since"])
+    link.processing_since = None
+    if attempts_left == 0:
+        event_record(
+            order,
+            EventKind.LINK_LOCKED,
+            f"Payment link locked after {locked.failed_attempts} failed attempts: "
+            "contact the customer and process the payment manually",
+            actor_label=CUSTOMER,
+            details={"link": link.pk},
+            defer_last_action=True,
+        )
     message = _refusal_text(authorization)
     if attempts_left == 0:
         return CheckoutResult(Outcome.LOCKED, order, message)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from orderdesk.common.clock import now
 from orderdesk.orders.models import EventKind, Order, OrderEvent
 
+LAST_ACTION_FIELDS = ("last_action", "last_action_at")
+
 
 def event_record(
     order: Order,
@@ -14,7 +16,14 @@ def event_record(
     actor=None,
     actor_label: str = "",
     details: dict | None = None,
+    defer_last_action: bool = False,
 ) -> OrderEvent:
+    """Append a row to the order's timeline and make it the order's last action.
+
+    With `defer_last_action` the last action is only set on the instance: the caller writes
+    it in the same transaction with the order's other columns (see `LAST_ACTION_FIELDS`),
+    so that a service recording several rows updates the order once.
+    """
     moment = now()
     text = message or EventKind(kind).label
     event = OrderEvent.objects.create(
@@ -27,6 +36,7 @@ def event_record(
         created_at=moment,
     )
     # The dashboard shows the last action without reading the timeline.
-    Order.objects.filter(pk=order.pk).update(last_action=text[:200], last_action_at=moment)
     order.last_action, order.last_action_at = text[:200], moment
+    if not defer_last_action:
+        Order.objects.filter(pk=order.pk).update(last_action=text[:200], last_action_at=moment)
     return event

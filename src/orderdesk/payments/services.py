@@ -17,7 +17,7 @@ from django.db import transaction
 from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
 from orderdesk.common.permissions import require
-from orderdesk.orders.events import event_record
+from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
 from orderdesk.orders.models import EventKind, Order, OrderStatus
 from orderdesk.payments.errors import AuthorizationInProgress, CaptureFailed, NothingToAuthorize
 from orderdesk.payments.gateways import get_gateway
@@ -64,6 +64,36 @@ def authorization_request(
     gateway_name: str | None = None,
 ) -> Authorization:
     """Authorize the order's outstanding amount (or `amount`) with a tokenized instrument."""
+    authorization, result = authorization_attempt(
+        order=order,
+        payment_token=payment_token,
+        method=method,
+        source=source,
+        actor=actor,
+        amount=amount,
+        gateway_name=gateway_name,
+    )
+    if result is None:
+        return authorization  # unknown: reconciliation will tell
+    return authorization_settle(authorization, result, actor=actor)
+
+
+def authorization_attempt(
+    *,
+    order: Order,
+    payment_token: str,
+    method: str,
+    source: str,
+    actor=None,
+    amount: int | None = None,
+    gateway_name: str | None = None,
+) -> tuple[Authorization, GatewayResult | None]:
+    """Record a pending authorization, then ask the gateway (outside any transaction).
+
+    Returns the pending authorization and the gateway's answer, which the caller records
+    with `authorization_settle`, in a transaction of its own or in one that also records
+    what the answer means to it. A timeout is recorded here as `unknown` (answer None).
+    """
     if source == AuthorizationSource.MANUAL:
         require(actor, "orders.process_card")  # the virtual terminal, from any entry point
     gateway = get_gateway(gateway_name)
@@ -85,7 +115,7 @@ def authorization_request(
             order_reference=order.number,
         )
     except GatewayTimeout as error:
-        return _authorization_unknown(authorization, str(error))
+        return _authorization_unknown(authorization, str(error)), None
     except GatewayUnavailable as error:
         result = GatewayResult(
             status=ResultStatus.ERROR, message=str(error), decline_code="gateway_unavailable"
@@ -96,7 +126,7 @@ def authorization_request(
         result = GatewayResult(
             status=ResultStatus.ERROR, message=str(error), decline_code="gateway_error"
         )
-    return authorization_settle(authorization, result, actor=actor)
+    return authorization, result
 
 
 def _token_reference(gateway, payment_token: str) -> str:
@@ -151,16 +181,23 @@ def _authorization_unknown(authorization: Authorization, message: str) -> Author
         EventKind.AUTHORIZATION_UNKNOWN,
         "Gateway did not answer; the outcome will be reconciled",
         details={"authorization": authorization.pk},
+        defer_last_action=True,
     )
-    payment_state_refresh(authorization.order)
+    payment_state_refresh(authorization.order, also=LAST_ACTION_FIELDS)
     return authorization
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def authorization_settle(
-    authorization: Authorization, result: GatewayResult, *, actor=None
+    authorization: Authorization, result: GatewayResult, *, actor=None, state_refresh: bool = True
 ) -> Authorization:
-    """Record a gateway's answer on a pending or unknown authorization (exactly once)."""
+    """Record a gateway's answer on a pending or unknown authorization (exactly once).
+
+    With `state_refresh=False` the caller is inside its own transaction and records more
+    there: it must end with `payment_state_refresh(order, also=LAST_ACTION_FIELDS)` on the
+    returned authorization's order, which writes the state and this timeline row's last
+    action in one UPDATE.
+    """
     authorization = lock_one(Authorization.objects.select_related("order"), pk=authorization.pk)
     if authorization.status not in IN_FLIGHT:
         return authorization  # settled already by a concurrent reconciliation
@@ -197,8 +234,16 @@ def authorization_settle(
         text = f"Authorization {authorization.status}: {result.message or result.decline_code or 'no reason given'}"
         kind = EventKind.AUTHORIZATION_FAILED
     authorization.save()
-    event_record(order, kind, text, actor=actor, details={"authorization": authorization.pk})
-    payment_state_refresh(order)
+    event_record(
+        order,
+        kind,
+        text,
+        actor=actor,
+        details={"authorization": authorization.pk},
+        defer_last_action=True,
+    )
+    if state_refresh:
+        payment_state_refresh(order, also=LAST_ACTION_FIELDS)
     return authorization
 
 
@@ -353,8 +398,9 @@ def authorization_void(
             f"Authorization voided{': ' + reason if reason else ''}",
             actor=actor,
             details={"authorization": authorization.pk},
+            defer_last_action=True,
         )
-        payment_state_refresh(authorization.order)
+        payment_state_refresh(authorization.order, also=LAST_ACTION_FIELDS)
     return authorization
 
 

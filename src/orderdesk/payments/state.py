@@ -4,6 +4,10 @@
 order (with the expiry and amount of the current authorization) so the dashboard can read
 it from one indexed column. The expiry sweep changes the stored state set-based and must
 agree with this function, which a test checks.
+
+The records are read in at most two statements (the amount paid with the open-link check,
+then the order's authorizations, a handful per order) and the rules are applied to them in
+Python, so a service that changes several things in one transaction pays for one refresh.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Sum
+from django.db.models import BigIntegerField, Exists, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from orderdesk.common.clock import now
 from orderdesk.orders.models import Order, OrderKind, OrderStatus, PaymentMethod, PaymentState
@@ -19,6 +24,7 @@ from orderdesk.payments.models import Authorization, AuthorizationStatus, Captur
 
 LIVE = (AuthorizationStatus.AUTHORIZED, AuthorizationStatus.PARTIALLY_CAPTURED)
 FAILED = (AuthorizationStatus.DECLINED, AuthorizationStatus.ERROR)
+PAYMENT_STATE_FIELDS = ("payment_state", "payment_expires_at", "authorized_amount")
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,17 @@ class PaymentSnapshot:
     state: str
     expires_at: datetime | None = None
     authorized_amount: int = 0
+
+
+@dataclass(frozen=True)
+class AuthorizationFacts:
+    """The columns of an authorization that the payment state depends on."""
+
+    id: int
+    status: str
+    amount: int
+    expires_at: datetime | None
+    created_at: datetime
 
 
 def amount_paid(order: Order) -> int:
@@ -50,28 +67,64 @@ def has_open_link(order: Order) -> bool:
     return PaymentLink.objects.filter(order=order, status=LinkStatus.OPEN).exists()
 
 
+def _order_sum(queryset, group: str):
+    """A subquery of the amounts of one order's rows (grouped by that order), 0 if none."""
+    total = queryset.order_by().values(group).annotate(total=Sum("amount")).values("total")
+    return Coalesce(Subquery(total, output_field=BigIntegerField()), 0)
+
+
+def _paid_and_open_link(order: Order) -> tuple[int, bool]:
+    """The amount paid (captures and external payments) and whether a link is open: one read."""
+    from orderdesk.links.models import LinkStatus, PaymentLink
+
+    captured, external, open_link = (
+        Order.objects.filter(pk=order.pk)
+        .order_by()
+        .values_list(
+            _order_sum(
+                Capture.objects.filter(authorization__order=OuterRef("pk")), "authorization__order"
+            ),
+            _order_sum(ExternalPayment.objects.filter(order=OuterRef("pk")), "order"),
+            Exists(PaymentLink.objects.filter(order=OuterRef("pk"), status=LinkStatus.OPEN)),
+        )
+        .get()
+    )
+    return captured + external, bool(open_link)
+
+
+def authorization_facts(order: Order) -> list[AuthorizationFacts]:
+    rows = (
+        Authorization.objects.filter(order=order)
+        .order_by()
+        .values_list("id", "status", "amount", "expires_at", "created_at")
+    )
+    return [AuthorizationFacts(*row) for row in rows]
+
+
 def payment_state_compute(order: Order, at: datetime | None = None) -> PaymentSnapshot:
     moment = at or now()
     if order.status == OrderStatus.CANCELLED:
         return PaymentSnapshot(PaymentState.VOID)
     if order.payment_method == PaymentMethod.TERMS:
         return PaymentSnapshot(PaymentState.NOT_REQUIRED)
-    outstanding = order.total - amount_paid(order)
+    paid, open_link = _paid_and_open_link(order)
+    outstanding = order.total - paid
     if order.total > 0 and outstanding <= 0:
         return PaymentSnapshot(PaymentState.PAID)
     if order.total == 0:
-        if order.kind == OrderKind.REPAIR and not has_open_link(order):
+        if order.kind == OrderKind.REPAIR and not open_link:
             return PaymentSnapshot(PaymentState.AWAITING_PRICE)
         if order.kind == OrderKind.SALE:
             return PaymentSnapshot(PaymentState.NOT_REQUIRED)
-    current = current_authorization(order, moment)
-    lapsed = None if current else _latest_lapsed(order)
+    authorizations = authorization_facts(order)
+    current = _current(authorizations, moment)
+    lapsed = None if current else _latest_lapsed(authorizations)
     shown = current or lapsed
     expires_at = shown.expires_at if shown else None
     amount = shown.amount if shown else 0
-    if has_open_link(order):
+    if open_link:
         state = PaymentState.AWAITING_CUSTOMER
-    elif _last_attempt_failed(order):
+    elif _last_attempt_failed(authorizations):
         state = PaymentState.FAILED
     elif current is not None and current.amount >= outstanding:
         state = PaymentState.AUTHORIZED
@@ -82,34 +135,54 @@ def payment_state_compute(order: Order, at: datetime | None = None) -> PaymentSn
     return PaymentSnapshot(state, expires_at, amount)
 
 
-def _last_attempt_failed(order: Order) -> bool:
-    last = (
-        Authorization.objects.filter(order=order)
-        .exclude(status=AuthorizationStatus.VOIDED)
-        .order_by("-created_at", "-id")
-        .values_list("status", flat=True)
-        .first()
-    )
-    return last in FAILED
+def _by_expiry(authorization: AuthorizationFacts):
+    # Newest expiry first, then the newest row; an authorization without an expiry (never
+    # the case for a live or expired one) sorts as the oldest.
+    return (authorization.expires_at is not None, authorization.expires_at or 0, authorization.id)
 
 
-def _latest_lapsed(order: Order) -> Authorization | None:
+def _current(authorizations, moment: datetime) -> AuthorizationFacts | None:
+    """The authorization that is still good and expires last (as `current_authorization`)."""
+    valid = [
+        authorization
+        for authorization in authorizations
+        if authorization.status in LIVE
+        and authorization.expires_at is not None
+        and authorization.expires_at > moment
+    ]
+    return max(valid, key=_by_expiry, default=None)
+
+
+def _latest_lapsed(authorizations) -> AuthorizationFacts | None:
     """The authorization that lapsed last (status expired, or past expiry before the sweep)."""
-    return (
-        Authorization.objects.filter(order=order, status__in=(*LIVE, AuthorizationStatus.EXPIRED))
-        .order_by("-expires_at", "-id")
-        .first()
-    )
+    lapsed = [
+        authorization
+        for authorization in authorizations
+        if authorization.status in (*LIVE, AuthorizationStatus.EXPIRED)
+    ]
+    return max(lapsed, key=_by_expiry, default=None)
 
 
-def payment_state_refresh(order: Order, at: datetime | None = None) -> PaymentSnapshot:
+def _last_attempt_failed(authorizations) -> bool:
+    attempts = [
+        authorization
+        for authorization in authorizations
+        if authorization.status != AuthorizationStatus.VOIDED
+    ]
+    last = max(attempts, key=lambda attempt: (attempt.created_at, attempt.id), default=None)
+    return last is not None and last.status in FAILED
+
+
+def payment_state_refresh(
+    order: Order, at: datetime | None = None, *, also: tuple[str, ...] = ()
+) -> PaymentSnapshot:
+    """Store the payment state on the order; `also` names other columns of the order whose
+    values are set on the instance and not written yet (the last action of a timeline row
+    recorded with `defer_last_action=True`), so that one UPDATE writes them all."""
     snapshot = payment_state_compute(order, at)
-    Order.objects.filter(pk=order.pk).update(
-        payment_state=snapshot.state,
-        payment_expires_at=snapshot.expires_at,
-        authorized_amount=snapshot.authorized_amount,
-    )
     order.payment_state = snapshot.state
     order.payment_expires_at = snapshot.expires_at
     order.authorized_amount = snapshot.authorized_amount
+    fields = (*PAYMENT_STATE_FIELDS, *also)
+    Order.objects.filter(pk=order.pk).update(**{field: getattr(order, field) for field in fields})
     return snapshot
