@@ -1,14 +1,17 @@
 """The customer's pages: /pay/<token>. Thin: parse, call one service, render.
 
 Anything but an open, unexpired link shows the same neutral page (status 404) that names
-no order. After an attempt the outcome is kept in the customer's session, so that only the
-browser that paid sees the confirmation of a link that is now used.
+no order. After an attempt the outcome is kept in a signed cookie of the customer's browser,
+sent only to the link's pages, so that only the browser that paid sees the confirmation of a
+link that is now used.
 """
 
 from __future__ import annotations
 
+import json
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -56,16 +59,47 @@ def customer_page(view):
     return wrapped
 
 
-def _outcome_key(token: str) -> str:
-    return f"links:outcome:{token_hash(token)[:32]}"
+def _outcome_cookie(token: str) -> str:
+    return f"links_outcome_{token_hash(token)[:16]}"
 
 
-def _outcome_remember(request, token: str, result) -> None:
-    request.session[_outcome_key(token)] = {
-        "outcome": result.outcome,
-        "order_number": result.order.number,
-        "message": result.message,
-    }
+def _outcome_salt(token: str) -> str:
+    # A cookie signed for one link is worthless on another.
+    return f"orderdesk.links.outcome:{token_hash(token)}"
+
+
+def _outcome_remember(response, token: str, result) -> None:
+    """Keep the outcome in a signed cookie of this browser, sent only to this link's pages:
+    the confirmation needs no session row, and nobody else can show or forge it."""
+    response.set_signed_cookie(
+        _outcome_cookie(token),
+        json.dumps(
+            {
+                "outcome": result.outcome,
+                "order_number": result.order.number,
+                "message": result.message,
+            }
+        ),
+        salt=_outcome_salt(token),
+        max_age=settings.SESSION_COOKIE_AGE,
+        path=reverse("links:pay", args=[token]),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _outcome_remembered(request, token: str) -> dict | None:
+    value = request.get_signed_cookie(
+        _outcome_cookie(token),
+        default=None,
+        salt=_outcome_salt(token),
+        max_age=settings.SESSION_COOKIE_AGE,
+    )
+    try:
+        return json.loads(value) if value else None
+    except ValueError:
+        return None
 
 
 def _after(request, token: str, result):
@@ -77,8 +111,9 @@ def _after(request, token: str, result):
             f"({left} attempt{'s' if left != 1 else ''} left), with another card or PayPal.",
         )
         return HttpResponseRedirect(reverse("links:pay", args=[token]))
-    _outcome_remember(request, token, result)
-    return HttpResponseRedirect(reverse("links:done", args=[token]))
+    response = HttpResponseRedirect(reverse("links:done", args=[token]))
+    _outcome_remember(response, token, result)
+    return response
 
 
 def _page_context(link, **extra) -> dict:
@@ -173,7 +208,7 @@ def paypal_return(request, token: str, link):
 @customer_page
 @require_GET
 def done(request, token: str, link):
-    remembered = request.session.get(_outcome_key(token))
-    if not remembered or remembered["outcome"] not in OUTCOME_TEMPLATES:
+    remembered = _outcome_remembered(request, token)
+    if not isinstance(remembered, dict) or remembered["outcome"] not in OUTCOME_TEMPLATES:
         return _unavailable(request)
     return render(request, OUTCOME_TEMPLATES[remembered["outcome"]], remembered)

@@ -5,9 +5,9 @@ order (with the expiry and amount of the current authorization) so the dashboard
 it from one indexed column. The expiry sweep changes the stored state set-based and must
 agree with this function, which a test checks.
 
-The records are read in at most two statements (the amount paid with the open-link check,
-then the order's authorizations, a handful per order) and the rules are applied to them in
-Python, so a service that changes several things in one transaction pays for one refresh.
+The records are read in one statement (the order joined to its authorizations, a handful
+per order, with the amount paid and the open-link check as subqueries) and the rules are
+applied to them in Python.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from orderdesk.payments.models import Authorization, AuthorizationStatus, Captur
 LIVE = (AuthorizationStatus.AUTHORIZED, AuthorizationStatus.PARTIALLY_CAPTURED)
 FAILED = (AuthorizationStatus.DECLINED, AuthorizationStatus.ERROR)
 PAYMENT_STATE_FIELDS = ("payment_state", "payment_expires_at", "authorized_amount")
+AUTHORIZATION_FACTS = ("id", "status", "amount", "expires_at", "created_at")
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,12 @@ def _order_sum(queryset, group: str):
     return Coalesce(Subquery(total, output_field=BigIntegerField()), 0)
 
 
-def _paid_and_open_link(order: Order) -> tuple[int, bool]:
-    """The amount paid (captures and external payments) and whether a link is open: one read."""
+def payment_records_read(order: Order) -> tuple[int, bool, list[AuthorizationFacts]]:
+    """The amount paid (captures and external payments), whether a link is open, and the
+    order's authorizations: one statement (the order joined to its authorizations)."""
     from orderdesk.links.models import LinkStatus, PaymentLink
 
-    captured, external, open_link = (
+    rows = (
         Order.objects.filter(pk=order.pk)
         .order_by()
         .values_list(
@@ -86,19 +88,15 @@ def _paid_and_open_link(order: Order) -> tuple[int, bool]:
             ),
             _order_sum(ExternalPayment.objects.filter(order=OuterRef("pk")), "order"),
             Exists(PaymentLink.objects.filter(order=OuterRef("pk"), status=LinkStatus.OPEN)),
+            *(f"authorizations__{column}" for column in AUTHORIZATION_FACTS),
         )
-        .get()
     )
-    return captured + external, bool(open_link)
-
-
-def authorization_facts(order: Order) -> list[AuthorizationFacts]:
-    rows = (
-        Authorization.objects.filter(order=order)
-        .order_by()
-        .values_list("id", "status", "amount", "expires_at", "created_at")
-    )
-    return [AuthorizationFacts(*row) for row in rows]
+    paid, open_link, authorizations = 0, False, []
+    for captured, external, link_open, *facts in rows:
+        paid, open_link = captured + external, bool(link_open)
+        if facts[0] is not None:  # else the order has no authorization: one row of NULLs
+            authorizations.append(AuthorizationFacts(*facts))
+    return paid, open_link, authorizations
 
 
 def payment_state_compute(order: Order, at: datetime | None = None) -> PaymentSnapshot:
@@ -107,7 +105,7 @@ def payment_state_compute(order: Order, at: datetime | None = None) -> PaymentSn
         return PaymentSnapshot(PaymentState.VOID)
     if order.payment_method == PaymentMethod.TERMS:
         return PaymentSnapshot(PaymentState.NOT_REQUIRED)
-    paid, open_link = _paid_and_open_link(order)
+    paid, open_link, authorizations = payment_records_read(order)
     outstanding = order.total - paid
     if order.total > 0 and outstanding <= 0:
         return PaymentSnapshot(PaymentState.PAID)
@@ -116,7 +114,6 @@ def payment_state_compute(order: Order, at: datetime | None = None) -> PaymentSn
             return PaymentSnapshot(PaymentState.AWAITING_PRICE)
         if order.kind == OrderKind.SALE:
             return PaymentSnapshot(PaymentState.NOT_REQUIRED)
-    authorizations = authorization_facts(order)
     current = _current(authorizations, moment)
     lapsed = None if current else _latest_lapsed(authorizations)
     shown = current or lapsed

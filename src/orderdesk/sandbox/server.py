@@ -76,8 +76,11 @@ def _existing(kind: str, idempotency_key: str) -> SandboxTransaction | None:
 
 
 def _record(**fields) -> SandboxTransaction:
-    """Insert once per (kind, idempotency key); a concurrent repeat returns the first."""
+    """Insert once per (kind, idempotency key); a repeat, concurrent or not, returns the first."""
     try:
+        if not transaction.get_connection().in_atomic_block:
+            # Called as over the network, outside any transaction: the INSERT commits alone.
+            return SandboxTransaction.objects.create(**fields)
         with transaction.atomic():
             return SandboxTransaction.objects.create(**fields)
     except IntegrityError:
@@ -87,8 +90,8 @@ def _record(**fields) -> SandboxTransaction:
 def authorize(
     *, amount: int, currency: str, token: str, idempotency_key: str
 ) -> SandboxTransaction:
-    if found := _existing(Kind.AUTHORIZATION, idempotency_key):
-        return found
+    # The unique (kind, idempotency key) makes a repeated call return the first record
+    # (see _record): no lookup before the insert.
     facts = read_token(token) or {}
     fields = {
         "reference": new_reference("auth"),
