@@ -2,7 +2,9 @@
 
 Hypothesis drives random sequences of the real services (authorize with every test card,
 time passing with the sweep, timeouts and reconciliation, cancel, ship, external payments,
-status moves); after each step every order's stored state must equal the rebuilt one.
+status moves, payment links sent and paid); after each step every order's stored state must
+equal the rebuilt one, and the rebuilt one must equal the rules asked one query at a time
+(the definition before the records were read in one statement).
 """
 
 import contextlib
@@ -16,7 +18,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from orderdesk.common.statemachine import TransitionNotAllowed
-from orderdesk.orders.models import Order, OrderStatus
+from orderdesk.links.services import (
+    LinkBusy,
+    LinkRuleError,
+    LinkUnavailable,
+    link_checkout,
+    link_send_reauthorization,
+)
+from orderdesk.orders.models import Order, OrderKind, OrderStatus, PaymentMethod, PaymentState
 from orderdesk.orders.services import (
     OrderRuleError,
     order_cancel,
@@ -27,7 +36,15 @@ from orderdesk.payments.errors import PaymentRuleError
 from orderdesk.payments.gateways.sandbox import inject_faults
 from orderdesk.payments.models import Authorization, AuthorizationStatus
 from orderdesk.payments.services import authorization_reconcile, external_payment_record
-from orderdesk.payments.state import payment_state_compute
+from orderdesk.payments.state import (
+    FAILED,
+    LIVE,
+    PaymentSnapshot,
+    amount_paid,
+    current_authorization,
+    has_open_link,
+    payment_state_compute,
+)
 from orderdesk.payments.sweep import authorizations_expire
 from tests.factories import (
     APPROVE_CARD,
@@ -35,6 +52,7 @@ from tests.factories import (
     INSUFFICIENT_FUNDS_CARD,
     PROCESSOR_ERROR_CARD,
     authorize,
+    card_token,
     make_order,
 )
 
@@ -42,7 +60,15 @@ pytestmark = pytest.mark.django_db
 
 DAY = 24 * 3600
 START = datetime(2026, 1, 5, 12, 0, 0, tzinfo=timezone.utc)
-REFUSALS = (OrderRuleError, PaymentRuleError, TransitionNotAllowed, PermissionDenied)
+REFUSALS = (
+    OrderRuleError,
+    PaymentRuleError,
+    TransitionNotAllowed,
+    PermissionDenied,
+    LinkRuleError,
+    LinkBusy,
+    LinkUnavailable,
+)
 
 order_index = st.integers(min_value=0, max_value=5)
 steps = st.one_of(
@@ -62,6 +88,13 @@ steps = st.one_of(
     st.tuples(st.just("authorize_timeout"), order_index),
     st.tuples(st.just("authorize_server_error"), order_index),
     st.tuples(st.just("reconcile"), order_index),
+    st.tuples(st.just("link_send"), order_index),
+    st.tuples(
+        st.just("link_pay"),
+        order_index,
+        st.sampled_from([APPROVE_CARD, APPROVE_CARD, DECLINE_CARD, PROCESSOR_ERROR_CARD]),
+    ),
+    st.tuples(st.just("link_pay_timeout"), order_index),
     st.tuples(
         st.just("travel"),
         st.one_of(
@@ -114,6 +147,13 @@ def run_step(step, orders, traveller, csr, supervisor):
             order=order, status=AuthorizationStatus.UNKNOWN
         ):
             authorization_reconcile(unknown)
+    elif action == "link_send":
+        link_send_reauthorization(order=order, actor=csr, confirm=True)
+    elif action in ("link_pay", "link_pay_timeout"):
+        link = link_send_reauthorization(order=order, actor=csr, confirm=True).link
+        card = args[1] if action == "link_pay" else APPROVE_CARD
+        with inject_faults(*(["timeout"] if action == "link_pay_timeout" else [])):
+            link_checkout(link=link, payment_token=card_token(card), method="card")
     elif action == "cancel":
         order_cancel(order=order, actor=supervisor)
     elif action == "ship":
@@ -135,12 +175,56 @@ def run_step(step, orders, traveller, csr, supervisor):
         order_status_set(order=order, to=args[1], actor=csr)
 
 
+def payment_state_by_queries(order: Order) -> PaymentSnapshot:
+    """The rules of payment_state_compute asked of the database one query at a time."""
+    if order.status == OrderStatus.CANCELLED:
+        return PaymentSnapshot(PaymentState.VOID)
+    if order.payment_method == PaymentMethod.TERMS:
+        return PaymentSnapshot(PaymentState.NOT_REQUIRED)
+    outstanding = order.total - amount_paid(order)
+    if order.total > 0 and outstanding <= 0:
+        return PaymentSnapshot(PaymentState.PAID)
+    if order.total == 0:
+        if order.kind == OrderKind.REPAIR and not has_open_link(order):
+            return PaymentSnapshot(PaymentState.AWAITING_PRICE)
+        if order.kind == OrderKind.SALE:
+            return PaymentSnapshot(PaymentState.NOT_REQUIRED)
+    authorizations = Authorization.objects.filter(order=order)
+    current = current_authorization(order)
+    lapsed = (
+        None
+        if current
+        else authorizations.filter(status__in=(*LIVE, AuthorizationStatus.EXPIRED))
+        .order_by("-expires_at", "-id")
+        .first()
+    )
+    shown = current or lapsed
+    last_attempt = (
+        authorizations.exclude(status=AuthorizationStatus.VOIDED)
+        .order_by("-created_at", "-id")
+        .values_list("status", flat=True)
+        .first()
+    )
+    if has_open_link(order):
+        state = PaymentState.AWAITING_CUSTOMER
+    elif last_attempt in FAILED:
+        state = PaymentState.FAILED
+    elif current is not None and current.amount >= outstanding:
+        state = PaymentState.AUTHORIZED
+    elif lapsed is not None:
+        state = PaymentState.EXPIRED
+    else:
+        state = PaymentState.UNAUTHORIZED
+    return PaymentSnapshot(state, shown.expires_at if shown else None, shown.amount if shown else 0)
+
+
 def assert_every_order_matches_its_rebuilt_state():
     for order in Order.objects.all():
         rebuilt = payment_state_compute(order)
         stored = (order.payment_state, order.payment_expires_at, order.authorized_amount)
         expected = (rebuilt.state, rebuilt.expires_at, rebuilt.authorized_amount)
         assert stored == expected, f"order {order.number} ({order.status})"
+        assert rebuilt == payment_state_by_queries(order), f"order {order.number}"
 
 
 @settings(
@@ -153,6 +237,9 @@ def assert_every_order_matches_its_rebuilt_state():
 @example(sequence=[("authorize_part", 0), ("ship", 0, True), ("travel", 29 * DAY)])
 # A timeout, a cancellation, then reconciliation of the hold that surfaced.
 @example(sequence=[("authorize_timeout", 0), ("cancel", 0), ("reconcile", 0)])
+# A valid hold replaced through a link, a declined link payment, a link payment that timed out.
+@example(sequence=[("authorize", 0, APPROVE_CARD), ("link_pay", 0, APPROVE_CARD)])
+@example(sequence=[("link_pay", 0, DECLINE_CARD), ("link_pay_timeout", 0), ("reconcile", 0)])
 def test_stored_payment_state_always_equals_the_rebuilt_state(sequence, csr, supervisor):
     # Each example runs in a savepoint rolled back at its end, so examples never share data.
     with transaction.atomic(), time_machine.travel(START, tick=False) as traveller:
