@@ -82,6 +82,24 @@ def test_used_link_shows_the_neutral_page_to_anyone_else(client, sent):
     neutral_page_reveals_nothing(client.get(f"/pay/{token}"))
 
 
+def test_the_confirmation_cookie_of_one_link_opens_no_other_link(client, sent, csr):
+    token = token_of(sent)
+    response = client.post(f"/pay/{token}", {"payment_token": card_token()})
+    ((name, cookie),) = ((n, c) for n, c in response.cookies.items() if n.startswith("links_"))
+    assert cookie["path"] == f"/pay/{token}" and cookie["httponly"]
+    other = link_send_reauthorization(order=make_order(total=9_000), actor=csr)
+    other_token = token_of(other)
+    other_name = name.replace(
+        name.rsplit("_", 1)[1], hashlib.sha256(other_token.encode()).hexdigest()[:16]
+    )
+    stranger = Client()
+    stranger.cookies[other_name] = cookie.value  # signed for the first link only
+    neutral_page_reveals_nothing(stranger.get(f"/pay/{other_token}/done"))
+    forger = Client()
+    forger.cookies[name] = '{"outcome": "approved", "order_number": "700100", "message": ""}'
+    neutral_page_reveals_nothing(forger.get(f"/pay/{token}/done"))
+
+
 def test_revoked_link_shows_the_neutral_page(client, sent, csr):
     link_send_reauthorization(order=sent.link.order, actor=csr, confirm=True)
     neutral_page_reveals_nothing(client.get(f"/pay/{token_of(sent)}"))

@@ -5,6 +5,8 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from orderdesk.common.clock import now
 from orderdesk.common.maintenance import JOBS
@@ -29,7 +31,9 @@ from orderdesk.orders.services import (
     order_assign,
     order_note_add,
 )
+from orderdesk.payments.gateways.sandbox import inject_faults
 from orderdesk.payments.models import Authorization, AuthorizationSource, AuthorizationStatus
+from orderdesk.payments.services import authorization_reconcile
 from orderdesk.payments.state import payment_state_compute
 from orderdesk.payments.sweep import authorizations_expire
 from orderdesk.sandbox import server
@@ -270,6 +274,56 @@ def test_a_request_that_died_after_authorizing_is_not_charged_again(csr):
     )
     assert pay(sent).outcome == Outcome.APPROVED
     assert Authorization.objects.filter(order=order, source="customer_link").count() == 1
+
+
+def test_an_approval_leaves_the_timeline_and_the_last_action_in_order(csr):
+    order = expired_order(total=12_500)
+    sent = link_send_reauthorization(order=order, actor=csr)
+    assert pay(sent).outcome == Outcome.APPROVED
+    kinds = list(order.events.order_by("-id").values_list("kind", flat=True)[:3])
+    assert kinds == [
+        EventKind.APPROVED,
+        EventKind.AUTHORIZATION_MADE,
+        EventKind.AUTHORIZATION_REQUESTED,
+    ]
+    order.refresh_from_db()
+    approved = order.events.get(kind=EventKind.APPROVED)
+    assert approved.message == "Customer approved payment of USD 125.00 with Visa •••• 4242"
+    assert (order.last_action, order.last_action_at) == (approved.message, approved.created_at)
+    assert_state_true(order)
+
+
+def test_a_gateway_timeout_leaves_the_payment_unknown_and_the_link_open(csr):
+    order = expired_order()
+    sent = link_send_reauthorization(order=order, actor=csr)
+    with inject_faults("timeout"):
+        assert pay(sent).outcome == Outcome.PENDING
+    attempt = Authorization.objects.get(order=order, source="customer_link")
+    assert attempt.status == AuthorizationStatus.UNKNOWN
+    sent.link.refresh_from_db()
+    assert (sent.link.status, sent.link.processing_since) == (LinkStatus.OPEN, None)
+    # The sandbox authorized before the response was lost: reconciliation records it and the
+    # customer's next try completes the link without a second authorization.
+    authorization_reconcile(attempt)
+    assert pay(sent).outcome == Outcome.APPROVED
+    assert Authorization.objects.filter(order=order, source="customer_link").count() == 1
+    assert_state_true(order)
+
+
+def test_an_approval_reads_and_writes_in_fifteen_statements(csr):
+    order = expired_order()
+    sent = link_send_reauthorization(order=order, actor=csr)
+    with CaptureQueriesContext(connection) as captured:
+        assert pay(sent).outcome == Outcome.APPROVED
+    statements = [
+        query["sql"]
+        for query in captured.captured_queries
+        if not query["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))
+    ]
+    # Claim (1), the order's authorizations (1), the pending authorization with its
+    # timeline row (5), the sandbox gateway's ledger (1), then the answer, the link, two
+    # timeline rows and the payment state in one transaction (7).
+    assert len(statements) == 15, "\n".join(statements)
 
 
 # --- price increase ------------------------------------------------------------------------

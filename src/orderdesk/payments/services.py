@@ -41,6 +41,19 @@ from orderdesk.payments.state import LIVE, amount_paid, current_authorization, p
 logger = logging.getLogger(__name__)
 
 IN_FLIGHT = (AuthorizationStatus.PENDING, AuthorizationStatus.UNKNOWN)
+# What recording a gateway's answer changes on an authorization.
+SETTLED_FIELDS = (
+    "status",
+    "gateway_reference",
+    "card_brand",
+    "card_last4",
+    "payer_email",
+    "decline_code",
+    "message",
+    "authorized_at",
+    "expires_at",
+    "updated_at",
+)
 
 
 def _format(amount: int, currency: str) -> str:
@@ -233,7 +246,7 @@ def authorization_settle(
         )
         text = f"Authorization {authorization.status}: {result.message or result.decline_code or 'no reason given'}"
         kind = EventKind.AUTHORIZATION_FAILED
-    authorization.save()
+    authorization.save(update_fields=SETTLED_FIELDS)
     event_record(
         order,
         kind,
