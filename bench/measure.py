@@ -365,7 +365,7 @@ def load(base, paths, cookie, *, seconds, clients, master) -> tuple[dict, float]
 
 # -- (c) the approve-payment endpoint against a bare Django view --------------------------------
 
-APPROVE_LINKS = 2000  # single-use: one per request; the clients stop early if they run out
+APPROVE_LINKS = 4000  # single-use: one per request; the clients stop early if they run out
 
 
 def approve_links_prepare(count: int) -> list[tuple[str, str]]:

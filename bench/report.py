@@ -146,12 +146,18 @@ def approve_lines(results: dict) -> list[str]:
             continue
         bare, paid = approve["bare"], approve["approve"]
         peak = max(bare["peak_worker_rss_mb"], paid["peak_worker_rss_mb"])
+        ran_out = (
+            f", links ran out after {paid['wall_seconds']} s"
+            if paid.get("ran_out_of_links")
+            else ""
+        )
         lines.append(
             f"| {result['database_version']} | {approve['workers']} gunicorn worker, "
             f"{approve['threads']} threads, {approve['clients']} clients for "
             f"{approve['seconds']:.0f} s | {bare['rps']} ({bare['requests']:,} requests), "
             f"{bare['p50_ms']} / {bare['p95_ms']} ms | {paid['rps']} ({paid['requests']:,} "
-            f"requests), {paid['p50_ms']} / {paid['p95_ms']} ms | {approve['ratio']:.1%} | "
+            f"requests{ran_out}), "
+            f"{paid['p50_ms']} / {paid['p95_ms']} ms | {approve['ratio']:.1%} | "
             f"{_verdict(approve['ratio'] >= 0.6)} | {paid['peak_worker_rss_mb']} MB "
             f"(bare view: {bare['peak_worker_rss_mb']} MB) | {_verdict(peak < 150)} |"
         )
