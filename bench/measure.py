@@ -196,43 +196,85 @@ def measure_panel() -> dict:
 
 
 def measure_sweep() -> dict:
-    """The sweep at a moment when every live authorization has lapsed, against a raw UPDATE.
+    """The sweep at a moment when every live authorization has lapsed, against two floors.
 
-    Each run is rolled back, so every run meets the same rows.
+    - the same statements the sweep sent (captured once), replayed raw on the DB-API cursor:
+      the difference is the ORM's and the sweep's Python;
+    - a raw SQL UPDATE of the lapsed authorizations alone (the target's floor): the
+      difference adds the timeline rows and the orders' state, which it does not write.
+
+    Each run is rolled back, so every run meets the same rows; the three are interleaved, and
+    on PostgreSQL the tables are vacuumed before each run so no run pays for the dead rows an
+    earlier rollback left.
     """
     from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from orderdesk.payments.models import Authorization
+    from orderdesk.payments.state import LIVE
     from orderdesk.payments.sweep import authorizations_expire
 
     moment = timezone.now() + timedelta(days=60)
-    lapsing = Authorization.objects.filter(status="authorized", expires_at__lte=moment).count()
+    lapsing = Authorization.objects.filter(status__in=LIVE, expires_at__lte=moment).count()
     table = Authorization._meta.db_table
+    stamp = connection.ops.adapt_datetimefield_value(moment)
+    live = ", ".join(f"'{status}'" for status in LIVE)  # literals, as the partial index states
+
+    def sweep():
+        authorizations_expire(at=moment)
 
     def raw_update():
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} SET status = 'expired', updated_at = %s "  # noqa: S608
-                "WHERE status IN ('authorized', 'partially_captured') AND expires_at <= %s",
-                [moment, moment],
+                f"WHERE status IN ({live}) AND expires_at <= %s",
+                [stamp, stamp],
             )
 
     def rolled_back(function) -> float:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM")  # outside the transaction: autocommit
         with transaction.atomic():
             elapsed = timed(function)
             transaction.set_rollback(True)
         return elapsed
 
-    sweep = [rolled_back(lambda: authorizations_expire(at=moment)) for _ in range(SWEEP_REPEATS)]
-    raw = [rolled_back(raw_update) for _ in range(SWEEP_REPEATS)]
+    statements: list[str] = []
+
+    def sweep_captured():  # inside the transaction, so only the sweep's own statements
+        with CaptureQueriesContext(connection) as captured:
+            sweep()
+        statements.extend(query["sql"] for query in captured.captured_queries)
+
+    rolled_back(sweep_captured)  # also the warm-up run
+
+    def raw_replay():
+        cursor = connection.connection.cursor()  # the DB-API cursor, below the ORM
+        for sql in statements:
+            cursor.execute(sql)
+            if cursor.description is not None:
+                cursor.fetchall()
+        cursor.close()
+
+    samples = {"sweep": [], "replay": [], "raw": []}
+    for _ in range(SWEEP_REPEATS):
+        samples["sweep"].append(rolled_back(sweep))
+        samples["replay"].append(rolled_back(raw_replay))
+        samples["raw"].append(rolled_back(raw_update))
     idle = [timed(authorizations_expire) for _ in range(SWEEP_REPEATS)]
+    sweep_ms, replay_ms, raw_ms = (statistics.median(samples[key]) for key in samples)
     return {
         "authorizations": Authorization.objects.count(),
         "lapsing": lapsing,
-        "sweep_ms": round(statistics.median(sweep)),
-        "raw_update_ms": round(statistics.median(raw)),
-        "ratio": round(statistics.median(sweep) / statistics.median(raw), 2),
+        "statements": len(statements),
+        "sweep_ms": round(sweep_ms),
+        "replay_ms": round(replay_ms),
+        "raw_update_ms": round(raw_ms),
+        "ratio_replay": round(sweep_ms / replay_ms, 2),
+        "ratio": round(sweep_ms / raw_ms, 2),
+        "samples_ms": {key: [round(value) for value in values] for key, values in samples.items()},
         "scheduled_sweep_nothing_due_ms": round(statistics.median(idle), 1),
     }
 
