@@ -148,7 +148,7 @@ def test_sweep_is_set_based_its_query_count_does_not_grow_with_rows(
 ):
     for index in range(rows):
         authorized_at(SWEEP_AT - VALIDITY - timedelta(minutes=index))
-    with time_machine.travel(SWEEP_AT, tick=False), django_assert_max_num_queries(7):
+    with time_machine.travel(SWEEP_AT, tick=False), django_assert_max_num_queries(8):
         assert authorizations_expire() == rows
     assert OrderEvent.objects.filter(kind=EventKind.AUTHORIZATION_EXPIRED).count() == rows
 

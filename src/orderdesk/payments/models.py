@@ -61,9 +61,10 @@ class Authorization(models.Model):
         indexes = [
             # The expiry sweep: live authorizations by expiry. The condition is written exactly
             # as the sweep filters (payments.state.LIVE, same values, same order), so both
-            # databases can prove the partial index applies to its SELECT and UPDATEs.
+            # databases can prove the partial index applies to its SELECT and UPDATEs. With
+            # the order id, the sweep reads the lapsed set from the index alone.
             models.Index(
-                fields=["expires_at"],
+                fields=["expires_at", "order"],
                 name="authorization_live_expiry",
                 condition=Q(status__in=["authorized", "partially_captured"]),
             ),

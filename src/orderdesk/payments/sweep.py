@@ -6,10 +6,11 @@ authorization, and moves the orders whose stored payment state rested on it to `
 
 Three writes, each one statement over the whole lapsed set: the timeline rows, the orders
 (last action and payment state in one UPDATE, so each order row is rewritten once), the
-authorizations. On SQLite the lapsed set is first copied into a temporary table of ids in
-order id order, so it is read once from the partial index and each write walks its table in
-key order; on PostgreSQL each statement reads it from the partial index, which costs less
-than filling and joining a temporary table there (measured: bench/README.md, section (b)).
+authorizations. The lapsed set is read from the partial index `authorization_live_expiry`,
+which holds the order id too. On SQLite it is read once, into a temporary table of (order
+id, id), so each write walks its table in key order; on PostgreSQL each statement reads the
+index, which measured cheaper than filling and joining a temporary table there, or than one
+statement with data-modifying CTEs (bench/README.md, section (b)).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from orderdesk.payments.models import Authorization, AuthorizationStatus
 from orderdesk.payments.state import LIVE
 
 SWEEP_LOCK_KEY = 7_100_029
-LAPSED_TABLE = "payments_sweep_lapsed"  # SQLite only: temporary, dropped before commit
+LAPSED_TABLE = "payments_sweep_lapsed"  # SQLite only: temporary, dropped before the end
 
 
 def _literals(values) -> str:
@@ -60,7 +61,7 @@ def _statements(names: dict[str, str], *, staged: bool) -> list[str]:
     """
     lapsed_where = _lapsed_where(names)
     if staged:
-        lapsed_rows = LAPSED_TABLE
+        lapsed_rows = LAPSED_TABLE  # in order id order: the timeline's indexes are appended to
         expire_where = f"id IN (SELECT id FROM {LAPSED_TABLE})"  # noqa: S608
     else:
         lapsed_rows = f"(SELECT order_id FROM {names['authorization']} WHERE {lapsed_where})"  # noqa: S608
@@ -82,6 +83,19 @@ def _statements(names: dict[str, str], *, staged: bool) -> list[str]:
     ]
 
 
+def _stage(cursor, names: dict[str, str], stamp) -> None:
+    """SQLite: the lapsed (order id, id) pairs into a temporary table keyed in that order."""
+    cursor.execute(
+        f"CREATE TEMP TABLE {LAPSED_TABLE} (order_id INTEGER NOT NULL, id INTEGER NOT NULL, "
+        "PRIMARY KEY (order_id, id)) WITHOUT ROWID"
+    )
+    cursor.execute(
+        f"INSERT INTO {LAPSED_TABLE} (order_id, id) SELECT order_id, id "  # noqa: S608
+        f"FROM {names['authorization']} WHERE {_lapsed_where(names)}",
+        [stamp],
+    )
+
+
 @transaction.atomic
 def authorizations_expire(at: datetime | None = None) -> int:
     """Expire every authorization past its expiry; return how many expired."""
@@ -91,33 +105,16 @@ def authorizations_expire(at: datetime | None = None) -> int:
     stamp = connection.ops.adapt_datetimefield_value(moment)
     label = EventKind.AUTHORIZATION_EXPIRED.label
     staged = connection.vendor == "sqlite"
-    lapsed_params = [] if staged else [stamp]
+    lapsed = [] if staged else [stamp]  # the parameter of each statement's lapsed subquery
     insert, orders, expire = _statements(names, staged=staged)
+    state = [PaymentState.AUTHORIZED, PaymentState.UNAUTHORIZED, stamp, OrderStatus.CANCELLED]
     with connection.cursor() as cursor:
         if staged:
-            cursor.execute(
-                f"CREATE TEMP TABLE {LAPSED_TABLE} AS SELECT id, order_id "  # noqa: S608
-                f"FROM {names['authorization']} WHERE {_lapsed_where(names)} ORDER BY order_id",
-                [stamp],
-            )
-        cursor.execute(
-            insert,
-            [EventKind.AUTHORIZATION_EXPIRED, label, "{}", "expiry sweep", stamp, *lapsed_params],
-        )
-        cursor.execute(
-            orders,
-            [
-                label,
-                stamp,
-                PaymentState.AUTHORIZED,
-                PaymentState.UNAUTHORIZED,
-                stamp,
-                OrderStatus.CANCELLED,
-                PaymentState.EXPIRED,
-                *lapsed_params,
-            ],
-        )
-        cursor.execute(expire, [AuthorizationStatus.EXPIRED, stamp, *lapsed_params])
+            _stage(cursor, names, stamp)
+        event = [EventKind.AUTHORIZATION_EXPIRED, label, "{}", "expiry sweep", stamp]
+        cursor.execute(insert, [*event, *lapsed])
+        cursor.execute(orders, [label, stamp, *state, PaymentState.EXPIRED, *lapsed])
+        cursor.execute(expire, [AuthorizationStatus.EXPIRED, stamp, *lapsed])
         expired = cursor.rowcount
         if staged:
             cursor.execute(f"DROP TABLE {LAPSED_TABLE}")
