@@ -431,6 +431,28 @@ def test_customer_declines_the_price_increase_and_a_csr_is_flagged(csr):
         pay(sent)
 
 
+def test_a_declined_price_increase_keeps_an_authorized_order_on_the_unpaid_panel(csr):
+    """Rule: on decline the order is flagged for a CSR, even when an older hold still covers
+    the old total; a new attempt (here a re-trigger) is what clears the flag."""
+    order = make_order(total=10_000)
+    authorize(order)
+    sent = link_send_price_increase(order=order, actor=csr, lines=NEW_LINES)
+    with time_machine.travel(now() + timedelta(minutes=1)):
+        price_increase_decline(link=sent.link)
+    order.refresh_from_db()
+    assert order.payment_state == PaymentState.AWAITING_PRICE
+    assert order.authorized_amount == 10_000 and order.total == 10_000
+    assert_state_true(order)
+    with time_machine.travel(now() + timedelta(minutes=10)):
+        retriggered = link_send_reauthorization(order=order, actor=csr, confirm=True)
+        order.refresh_from_db()
+        assert order.payment_state == PaymentState.AWAITING_CUSTOMER
+        assert pay(retriggered).outcome == Outcome.APPROVED
+    order.refresh_from_db()
+    assert order.payment_state == PaymentState.AUTHORIZED
+    assert_state_true(order)
+
+
 def test_revoke_closes_the_link(csr):
     order = make_order()
     sent = link_send_reauthorization(order=order, actor=csr)

@@ -23,10 +23,13 @@ from orderdesk.links.services import (
     LinkRuleError,
     LinkUnavailable,
     link_checkout,
+    link_send_price_increase,
     link_send_reauthorization,
+    price_increase_decline,
 )
 from orderdesk.orders.models import Order, OrderKind, OrderStatus, PaymentMethod, PaymentState
 from orderdesk.orders.services import (
+    LineInput,
     OrderRuleError,
     order_cancel,
     order_ship,
@@ -44,6 +47,7 @@ from orderdesk.payments.state import (
     current_authorization,
     has_open_link,
     payment_state_compute,
+    price_increase_declined,
 )
 from orderdesk.payments.sweep import authorizations_expire
 from tests.factories import (
@@ -95,6 +99,7 @@ steps = st.one_of(
         st.sampled_from([APPROVE_CARD, APPROVE_CARD, DECLINE_CARD, PROCESSOR_ERROR_CARD]),
     ),
     st.tuples(st.just("link_pay_timeout"), order_index),
+    st.tuples(st.just("price_increase"), order_index, st.booleans()),
     st.tuples(
         st.just("travel"),
         st.one_of(
@@ -154,6 +159,11 @@ def run_step(step, orders, traveller, csr, supervisor):
         card = args[1] if action == "link_pay" else APPROVE_CARD
         with inject_faults(*(["timeout"] if action == "link_pay_timeout" else [])):
             link_checkout(link=link, payment_token=card_token(card), method="card")
+    elif action == "price_increase":
+        line = LineInput(description="Repair as found", unit_price=order.total + 5_000)
+        link = link_send_price_increase(order=order, actor=csr, lines=[line]).link
+        if args[1]:
+            price_increase_decline(link=link)
     elif action == "cancel":
         order_cancel(order=order, actor=supervisor)
     elif action == "ship":
@@ -207,6 +217,8 @@ def payment_state_by_queries(order: Order) -> PaymentSnapshot:
     )
     if has_open_link(order):
         state = PaymentState.AWAITING_CUSTOMER
+    elif price_increase_declined(order):
+        state = PaymentState.AWAITING_PRICE
     elif last_attempt in FAILED:
         state = PaymentState.FAILED
     elif current is not None and current.amount >= outstanding:
@@ -240,6 +252,15 @@ def assert_every_order_matches_its_rebuilt_state():
 # A valid hold replaced through a link, a declined link payment, a link payment that timed out.
 @example(sequence=[("authorize", 0, APPROVE_CARD), ("link_pay", 0, APPROVE_CARD)])
 @example(sequence=[("link_pay", 0, DECLINE_CARD), ("link_pay_timeout", 0), ("reconcile", 0)])
+# A declined price increase on an authorized order, then the hold lapses, then a new hold.
+@example(
+    sequence=[
+        ("authorize", 0, APPROVE_CARD),
+        ("price_increase", 0, True),
+        ("travel", 30 * DAY),
+        ("authorize", 0, APPROVE_CARD),
+    ]
+)
 def test_stored_payment_state_always_equals_the_rebuilt_state(sequence, csr, supervisor):
     # Each example runs in a savepoint rolled back at its end, so examples never share data.
     with transaction.atomic(), time_machine.travel(START, tick=False) as traveller:

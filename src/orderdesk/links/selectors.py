@@ -10,7 +10,7 @@ from django.conf import settings
 from orderdesk.common.clock import now
 from orderdesk.links.models import LinkPurpose, LinkStatus, PaymentLink
 from orderdesk.links.tokens import token_hash, token_well_formed
-from orderdesk.orders.models import Order, OrderStatus, PaymentMethod, PaymentState
+from orderdesk.orders.models import Order, OrderStatus, PaymentMethod
 
 # A re-trigger within this window of the last one asks the CSR to confirm.
 RETRIGGER_CONFIRM_WINDOW = timedelta(minutes=10)
@@ -66,7 +66,9 @@ def reauthorization_availability(order: Order) -> ActionAvailability:
         return ActionAvailability(False, f"The order is {order.get_status_display().lower()}.")
     if order.payment_method not in (PaymentMethod.CARD, PaymentMethod.PAYPAL):
         return ActionAvailability(False, "Only card and PayPal orders are authorized.")
-    if order.payment_state == PaymentState.AWAITING_PRICE or order.total == 0:
+    # A priced order awaiting a price (its customer declined an increase) may be re-triggered
+    # at its current price, if that is what the customer and the CSR agree on.
+    if order.total == 0:
         return ActionAvailability(False, "The order has no price yet: send a price increase.")
     if outstanding_amount(order) <= 0:
         return ActionAvailability(False, "The order owes nothing.")

@@ -87,28 +87,61 @@ def _records_sql(quote) -> str:
         f"COALESCE((SELECT SUM(e.amount) FROM {external} e WHERE e.order_id = o.id), 0) "
         "AS external, "
         f"EXISTS (SELECT 1 FROM {link} l WHERE l.order_id = o.id AND l.status = %s) "
-        "AS link_open "
+        "AS link_open, "
+        # The order's newest link is a declined price increase and no authorization was
+        # attempted after the decline: see price_increase_declined.
+        f"EXISTS (SELECT 1 FROM {link} d WHERE d.order_id = o.id AND d.status = %s "
+        f"AND NOT EXISTS (SELECT 1 FROM {link} n WHERE n.order_id = o.id AND n.id > d.id) "
+        f"AND NOT EXISTS (SELECT 1 FROM {authorization} da WHERE da.order_id = o.id "
+        "AND da.created_at > d.completed_at)) AS price_declined "
         f"FROM {order} o LEFT OUTER JOIN {authorization} a ON a.order_id = o.id "
         "WHERE o.id = %s"
     )
 
 
-def payment_records_read(order: Order) -> tuple[int, bool, list[AuthorizationFacts]]:
-    """The amount paid (captures and external payments), whether a link is open, and the
-    order's authorizations: one statement (the order joined to its authorizations)."""
+def price_increase_declined(order: Order) -> bool:
+    """The customer declined the order's last price increase and nothing has been tried
+    since: no newer link, no authorization attempted after the decline. The order then
+    waits for a price the customer accepts, even while an older hold covers its total."""
+    from orderdesk.links.models import LinkStatus, PaymentLink
+
+    newest = PaymentLink.objects.filter(order=order).order_by("-id").first()
+    return (
+        newest is not None
+        and newest.status == LinkStatus.DECLINED
+        and not Authorization.objects.filter(
+            order=order, created_at__gt=newest.completed_at
+        ).exists()
+    )
+
+
+@dataclass(frozen=True)
+class PaymentRecords:
+    paid: int
+    open_link: bool
+    price_declined: bool
+    authorizations: list[AuthorizationFacts]
+
+
+def payment_records_read(order: Order) -> PaymentRecords:
+    """The amount paid (captures and external payments), whether a link is open, whether
+    a price increase was declined, and the order's authorizations: one statement (the
+    order joined to its authorizations)."""
     from orderdesk.links.models import LinkStatus
 
     rows = Authorization.objects.raw(
-        _records_sql(connection.ops.quote_name), [LinkStatus.OPEN.value, order.pk]
+        _records_sql(connection.ops.quote_name),
+        [LinkStatus.OPEN.value, LinkStatus.DECLINED.value, order.pk],
     )
-    paid, open_link, authorizations = 0, False, []
+    paid, open_link, declined, authorizations = 0, False, False, []
     for row in rows:  # model instances with the columns above (the converters applied)
         paid, open_link = row.captured + row.external, bool(row.link_open)
+        declined = bool(row.price_declined)
         if row.id is not None:  # else the order has no authorization: one row of NULLs
             authorizations.append(
                 AuthorizationFacts(*(getattr(row, column) for column in AUTHORIZATION_FACTS))
             )
-    return paid, open_link, authorizations
+    return PaymentRecords(paid, open_link, declined, authorizations)
 
 
 def payment_state_compute(order: Order, at: datetime | None = None) -> PaymentSnapshot:
@@ -117,8 +150,9 @@ def payment_state_compute(order: Order, at: datetime | None = None) -> PaymentSn
         return PaymentSnapshot(PaymentState.VOID)
     if order.payment_method == PaymentMethod.TERMS:
         return PaymentSnapshot(PaymentState.NOT_REQUIRED)
-    paid, open_link, authorizations = payment_records_read(order)
-    outstanding = order.total - paid
+    records = payment_records_read(order)
+    open_link, authorizations = records.open_link, records.authorizations
+    outstanding = order.total - records.paid
     if order.total > 0 and outstanding <= 0:
         return PaymentSnapshot(PaymentState.PAID)
     if order.total == 0:
@@ -133,6 +167,8 @@ def payment_state_compute(order: Order, at: datetime | None = None) -> PaymentSn
     amount = shown.amount if shown else 0
     if open_link:
         state = PaymentState.AWAITING_CUSTOMER
+    elif records.price_declined:
+        state = PaymentState.AWAITING_PRICE
     elif _last_attempt_failed(authorizations):
         state = PaymentState.FAILED
     elif current is not None and current.amount >= outstanding:
