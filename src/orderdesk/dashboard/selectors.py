@@ -323,29 +323,19 @@ def unpaid_panel(
     start = (page - 1) * per_page
     if not total:
         rows = []
-    elif sort == DEFAULT_SORT:
-        rows = _urgency_page(
-            counts,
-            user=user,
-            group=group,
-            kind=kind,
-            mine=mine,
-            search=search,
-            moment=moment,
-            start=start,
-            stop=start + per_page,
-        )
-    elif sort == "expiry":
-        rows = _expiry_page(
-            user=user,
-            group=group,
-            kind=kind,
-            mine=mine,
-            search=search,
-            moment=moment,
-            start=start,
-            stop=start + per_page,
-        )
+    elif sort in (DEFAULT_SORT, "expiry"):
+        # Both orders are walks of the panel's index ranges over the same filters.
+        window = {
+            "user": user,
+            "group": group,
+            "kind": kind,
+            "mine": mine,
+            "search": search,
+            "moment": moment,
+            "start": start,
+            "stop": start + per_page,
+        }
+        rows = _urgency_page(counts, **window) if sort == DEFAULT_SORT else _expiry_page(**window)
     else:
         queryset = unpaid_panel_queryset(
             user=user, group=group, kind=kind, mine=mine, search=search, sort=sort, moment=moment
