@@ -1,9 +1,17 @@
 """/metrics: Prometheus text for staff or a bearer token, from a few aggregate queries."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.db import connection
 from django.test import Client
 
+from orderdesk.common.clock import now
+from orderdesk.common.sql import status_in
 from orderdesk.crm.services import crm_message_queue
+from orderdesk.dashboard.selectors import unpaid_counts
+from orderdesk.payments.models import Authorization, AuthorizationStatus
 from tests.factories import DECLINE_CARD, authorize, make_order
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +60,41 @@ def test_without_a_token_configured_bearer_requests_are_refused(settings):
     settings.ORDERDESK_METRICS_TOKEN = ""
     response = Client().get("/metrics", headers={"Authorization": "Bearer "})
     assert response.status_code == 401
+
+
+def test_metrics_unpaid_groups_are_the_dashboards_counts(settings):
+    """An authorization that lapsed before the sweep ran is already expired on the panel;
+    /metrics says the same, and counts the payments' live authorizations expiring today."""
+    settings.ORDERDESK_METRICS_TOKEN = "scrape-me"
+    lapsing, soon = make_order(), make_order()
+    authorize(lapsing)
+    with time_machine.travel(now() - timedelta(days=28, hours=12)):
+        authorize(soon)  # expires in 12 hours
+    with time_machine.travel(now() + timedelta(days=29, seconds=1)):  # the sweep has not run
+        expected = unpaid_counts(user=None)
+        text = Client().get("/metrics", headers={"Authorization": "Bearer scrape-me"}).content
+    text = text.decode()
+    assert expected["expired"] == 2
+    for group, count in expected.items():
+        assert sample(text, f'orderdesk_unpaid_orders{{group="{group}"}}') == count
+
+
+def test_metrics_expiring_counts_live_authorizations_within_24_hours(settings):
+    settings.ORDERDESK_METRICS_TOKEN = "scrape-me"
+    order = make_order()
+    with time_machine.travel(now() - timedelta(days=28, hours=12)):
+        authorize(order)
+    text = Client().get("/metrics", headers={"Authorization": "Bearer scrape-me"}).content
+    assert sample(text.decode(), "orderdesk_authorizations_expiring_24h") == 1
+
+
+def test_unknown_authorizations_are_read_from_their_partial_index():
+    """Reconciliation and /metrics read the few unknown outcomes, not every authorization."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL picks its plan from table statistics")
+    unknown = Authorization.objects.filter(status_in([AuthorizationStatus.UNKNOWN]))
+    sql, params = unknown.values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "authorization_unknown" in plan

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from orderdesk.common.clock import now
-from orderdesk.orders.models import Order, OrderEvent, OrderStatus, PaymentState
+from orderdesk.dashboard.selectors import unpaid_condition
+from orderdesk.orders.models import Order, OrderEvent
 from orderdesk.payments.selectors import order_payments
 from orderdesk.payments.state import amount_paid
 
 TIMELINE_LIMIT = 500
-LIVE = ~Q(status__in=[OrderStatus.SHIPPED, OrderStatus.CANCELLED])
 
 
 def _person(user) -> str | None:
@@ -31,7 +28,7 @@ def orders_filter(
     if status:
         orders = orders.filter(status=status)
     if unpaid:
-        orders = orders.filter(LIVE).filter(unpaid_condition(now()))
+        orders = orders.filter(unpaid_condition(now()))
     if search:
         term = search.strip()
         orders = orders.filter(
@@ -40,19 +37,6 @@ def orders_filter(
             | Q(account__ecommerce_email__iexact=term)
         )
     return orders
-
-
-def unpaid_condition(moment: datetime) -> Q:
-    """Unpaid: a payment problem, or a valid authorization that expires within the window."""
-    window_end = moment + timedelta(days=settings.ORDERDESK_WARNING_DAYS)
-    from orderdesk.orders.models import UNPAID_STATES
-
-    expiring = Q(payment_expires_at__lt=window_end) | Q(
-        estimated_delivery_date__isnull=False, payment_expires_at__lt=F("estimated_delivery_date")
-    )
-    return Q(payment_state__in=UNPAID_STATES) | (
-        Q(payment_state=PaymentState.AUTHORIZED) & expiring
-    )
 
 
 def order_summary(order: Order) -> dict:

@@ -6,7 +6,7 @@ then status, kind and assignee, WHERE live) and `order_delivery_risk` (the same 
 delivery date, WHERE live and dated) serve. Its counts are one aggregate read from those indexes alone (a UNION ALL of
 a GROUP BY payment_state and the authorized arms); its default (urgency) page is fetched
 group by group, each an index-ordered query of the groups the page spans, so no query sorts
-every unpaid order. The live condition is written in literals (see `_InLiterals`)."""
+every unpaid order. The live condition is written in literals (see `orderdesk.common.sql`)."""
 
 from __future__ import annotations
 
@@ -32,9 +32,10 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import TruncDate
-from django.db.models.lookups import In, LessThanOrEqual
+from django.db.models.lookups import LessThanOrEqual
 
 from orderdesk.common.clock import now
+from orderdesk.common.sql import status_in
 from orderdesk.orders.models import (
     FINISHED_STATUSES,
     UNPAID_STATES,
@@ -122,26 +123,9 @@ def business_zone() -> ZoneInfo:
     return ZoneInfo(settings.ORDERDESK_TIME_ZONE)
 
 
-class _InLiterals(In):
-    """`column IN ('a', 'b')` with the values written into the SQL, not sent as parameters.
-
-    SQLite plans a statement before its parameters are bound, so it uses a partial index only
-    when the query states the index's condition in literals: with `status IN (?, ?)` it reads
-    the whole table. The values are constants of the code, never input.
-    """
-
-    def as_sql(self, compiler, connection):
-        column, params = self.process_lhs(compiler, connection)
-        for value in self.rhs:
-            if not str(value).replace("_", "").isalnum():
-                raise ValueError(f"not a plain status: {value!r}")
-        literals = ", ".join(f"'{value}'" for value in self.rhs)
-        return f"{column} IN ({literals})", params
-
-
 def _live() -> Q:
     """Not shipped nor cancelled, in the terms of the panel's partial indexes' condition."""
-    return ~Q(_InLiterals(F("status"), FINISHED_STATUSES))
+    return ~status_in(FINISHED_STATUSES)
 
 
 def _live_orders() -> QuerySet:
@@ -239,10 +223,14 @@ def _group_conditions(moment: datetime) -> dict[str, Q]:
     }
 
 
-def _panel_base(moment: datetime) -> tuple[QuerySet, dict[str, Q]]:
+def unpaid_condition(moment: datetime) -> Q:
+    """On the unpaid panel: live, and in one of its groups (the API's unpaid filter too)."""
     arms = _arms(moment)
-    queryset = _live_orders().filter(arms["state"] | arms["soon"] | arms["delivery"])
-    return queryset, _group_conditions(moment)
+    return _live() & (arms["state"] | arms["soon"] | arms["delivery"])
+
+
+def _panel_base(moment: datetime) -> tuple[QuerySet, dict[str, Q]]:
+    return Order.objects.filter(unpaid_condition(moment)), _group_conditions(moment)
 
 
 def _urgency(conditions: dict[str, Q]) -> Case:

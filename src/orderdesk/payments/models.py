@@ -69,6 +69,13 @@ class Authorization(models.Model):
                 condition=Q(status__in=["authorized", "partially_captured"]),
             ),
             models.Index(fields=["order", "-created_at"], name="authorization_order_time"),
+            # Outcomes awaiting reconciliation: the scheduled reconciliation and /metrics read
+            # these few rows without scanning every authorization.
+            models.Index(
+                fields=["created_at"],
+                name="authorization_unknown",
+                condition=Q(status__in=["unknown"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ from django.db import transaction
 from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
 from orderdesk.common.permissions import require
+from orderdesk.common.sql import status_in
 from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
 from orderdesk.orders.models import EventKind, Order, OrderStatus
 from orderdesk.payments.errors import AuthorizationInProgress, CaptureFailed, NothingToAuthorize
@@ -298,8 +299,8 @@ def authorizations_reconcile_unknown(*, older_than_seconds: int = 60) -> int:
 
     cutoff = now() - timedelta(seconds=older_than_seconds)
     unknown = Authorization.objects.filter(
-        status=AuthorizationStatus.UNKNOWN, created_at__lte=cutoff
-    )
+        status_in([AuthorizationStatus.UNKNOWN]), created_at__lte=cutoff
+    )  # from the partial index authorization_unknown
     count = 0
     for authorization in unknown.iterator():
         try:

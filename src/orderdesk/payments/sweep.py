@@ -21,6 +21,7 @@ from django.db import connection, transaction
 
 from orderdesk.common.clock import now
 from orderdesk.common.locks import advisory_lock
+from orderdesk.common.sql import sql_literals
 from orderdesk.orders.models import EventKind, Order, OrderEvent, OrderStatus, PaymentState
 from orderdesk.payments.models import Authorization, AuthorizationStatus
 from orderdesk.payments.state import LIVE
@@ -29,23 +30,14 @@ SWEEP_LOCK_KEY = 7_100_029
 LAPSED_TABLE = "payments_sweep_lapsed"  # SQLite only: temporary, dropped before the end
 
 
-def _literals(values) -> str:
-    # The live statuses written into the SQL, not bound: SQLite plans a statement before its
-    # parameters are bound, so with `status IN (?, ?)` it cannot prove that the partial index
-    # `authorization_live_expiry` applies and reads the whole table. Constants of the code.
-    for value in values:
-        if not str(value).replace("_", "").isalnum():
-            raise ValueError(f"not a plain status: {value!r}")
-    return ", ".join(f"'{value}'" for value in values)
-
-
 def _names() -> dict[str, str]:
     quote = connection.ops.quote_name
     return {
         "authorization": quote(Authorization._meta.db_table),
         "order": quote(Order._meta.db_table),
         "event": quote(OrderEvent._meta.db_table),
-        "live": _literals(LIVE),
+        # In literals, as authorization_live_expiry declares them (see orderdesk.common.sql).
+        "live": sql_literals(LIVE),
     }
 
 

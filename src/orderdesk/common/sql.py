@@ -1,0 +1,33 @@
+"""Conditions written with their values in the SQL, for partial indexes.
+
+SQLite plans a statement before its parameters are bound, so it uses a partial index only
+when the query states the index's condition in literals: with `status IN (?, ?)` it reads
+the whole table. The values written this way are constants of the code (statuses), never
+input, and are checked to be plain words.
+"""
+
+from __future__ import annotations
+
+from django.db.models import F, Q
+from django.db.models.lookups import In
+
+
+def sql_literals(values) -> str:
+    """`'a', 'b'`: plain words (letters, digits, underscores) quoted for an SQL IN list."""
+    for value in values:
+        if not str(value).replace("_", "").isalnum():
+            raise ValueError(f"not a plain status: {value!r}")
+    return ", ".join(f"'{value}'" for value in values)
+
+
+class InLiterals(In):
+    """`column IN ('a', 'b')` with the values written into the SQL, not sent as parameters."""
+
+    def as_sql(self, compiler, connection):
+        column, params = self.process_lhs(compiler, connection)
+        return f"{column} IN ({sql_literals(self.rhs)})", params
+
+
+def status_in(values) -> Q:
+    """`status IN (...)` in literals, as the partial indexes on status declare it."""
+    return Q(InLiterals(F("status"), list(values)))
