@@ -185,6 +185,12 @@ EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
 EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"] or 20
 if _email["EMAIL_FILE_PATH"]:
     EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
+# The outbox keeps a delivered e-mail's payment links only where it is how staff read e-mail
+# (the console default); a copy of a message sent to a real mailbox drops the link's token,
+# so that the database holds no working payment link (links are stored hashed).
+ORDERDESK_EMAIL_KEEP_LINKS = env_bool(
+    "ORDERDESK_EMAIL_KEEP_LINKS", EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
+)
 DEFAULT_FROM_EMAIL = os.environ.get("ORDERDESK_FROM_EMAIL", "orders@example.com")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -73,6 +73,31 @@ def test_worker_delivers_over_smtp_with_text_and_html(csr, smtp_server):
 
 
 @worker_db
+def test_a_delivered_email_keeps_no_working_payment_link(csr, smtp_server, settings):
+    """Links are stored hashed: once sent to a real mailbox, the outbox copy drops the token."""
+    settings.ORDERDESK_EMAIL_KEEP_LINKS = False
+    order = make_order(account=None)
+    sent = link_send_reauthorization(order=order, actor=csr)
+    token = sent.url.rsplit("/", 1)[1]
+    deliver_emails()
+    [message] = smtp_server.to(order.account.ecommerce_email)
+    assert link_in(message) == sent.url  # the customer's copy has the link
+    email = OutboundEmail.objects.get()
+    assert email.status == EmailStatus.SENT
+    assert token not in email.body_text and token not in email.body_html
+    assert "/pay/[removed-after-delivery]" in email.body_text
+
+
+@worker_db
+def test_the_embedded_outbox_keeps_the_link_to_click(csr, smtp_server, settings):
+    settings.ORDERDESK_EMAIL_KEEP_LINKS = True
+    order = make_order(account=None)
+    sent = link_send_reauthorization(order=order, actor=csr)
+    deliver_emails()
+    assert sent.url in OutboundEmail.objects.get().body_text
+
+
+@worker_db
 def test_running_the_task_twice_sends_once(db, smtp_server):
     email = queue(make_order())
     assert email_send(email.pk) == EmailStatus.SENT
@@ -107,11 +132,14 @@ def test_failure_is_retried_with_backoff_then_delivered(db, smtp_server, setting
 def test_gives_up_after_the_last_attempt(db, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    settings.ORDERDESK_EMAIL_KEEP_LINKS = False
     order = make_order()
     email = queue(order)
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(1, MAX_ATTEMPTS + 1):
         email_send(email.pk)
-    email.refresh_from_db()
+        email.refresh_from_db()
+        # The token stays while a retry still needs it, and goes once the outbox gives up.
+        assert ("/pay/" + "t" * 43 in email.body_text) == (attempt < MAX_ATTEMPTS)
     assert (email.status, email.attempts) == (EmailStatus.FAILED, MAX_ATTEMPTS)
     assert "gave up" in order.events.filter(kind=EventKind.EMAIL_FAILED).first().message
     assert email_send(email.pk) == EmailStatus.FAILED  # no further attempt

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -29,6 +30,9 @@ logger = logging.getLogger("orderdesk.notifications")
 
 MAX_ATTEMPTS = 5
 FIRST_RETRY_SECONDS = 60
+# A payment link's path in a message body: /pay/ and a token (orderdesk.links.tokens).
+PAYMENT_LINK_TOKEN = re.compile(r"(/pay/)[A-Za-z0-9_-]{43}")
+TOKEN_REMOVED = r"\1[removed-after-delivery]"
 
 
 def business_context() -> dict:
@@ -92,6 +96,16 @@ def _message(email: OutboundEmail) -> EmailMultiAlternatives:
     return message
 
 
+def _links_forget(email: OutboundEmail) -> list[str]:
+    """Once nothing more will be sent, drop payment-link tokens from the stored copy (unless
+    the outbox is where staff read e-mail); returns the fields it changed."""
+    if settings.ORDERDESK_EMAIL_KEEP_LINKS:
+        return []
+    email.body_text = PAYMENT_LINK_TOKEN.sub(TOKEN_REMOVED, email.body_text)
+    email.body_html = PAYMENT_LINK_TOKEN.sub(TOKEN_REMOVED, email.body_html)
+    return ["body_text", "body_html"]
+
+
 def retry_delay(attempt: int) -> timedelta:
     """1, 2, 4, 8 minutes after the 1st, 2nd, 3rd and 4th failure."""
     return timedelta(seconds=FIRST_RETRY_SECONDS * 2 ** (attempt - 1))
@@ -114,7 +128,16 @@ def email_send(email_id: int) -> str:
         "",
         None,
     )
-    email.save(update_fields=["status", "sent_at", "attempts", "last_error", "next_attempt_at"])
+    email.save(
+        update_fields=[
+            "status",
+            "sent_at",
+            "attempts",
+            "last_error",
+            "next_attempt_at",
+            *_links_forget(email),
+        ]
+    )
     if email.order is not None:
         event_record(
             email.order,
@@ -134,8 +157,10 @@ def _email_failure(email: OutboundEmail, error: Exception) -> str:
         "e-mail %s to %s failed (attempt %s): %s", email.pk, email.to, email.attempts, reason
     )
     email.last_error = reason
+    forgotten: list[str] = []
     if email.attempts >= MAX_ATTEMPTS:
         email.status, email.next_attempt_at = EmailStatus.FAILED, None
+        forgotten = _links_forget(email)
         text = f"E-mail “{email.subject}” to {email.to} failed {email.attempts} times; gave up: {reason}"
     else:
         email.next_attempt_at = now() + retry_delay(email.attempts)
@@ -144,7 +169,7 @@ def _email_failure(email: OutboundEmail, error: Exception) -> str:
             f"E-mail “{email.subject}” to {email.to} failed (attempt {email.attempts} of "
             f"{MAX_ATTEMPTS}); retrying: {reason}"
         )
-    email.save(update_fields=["status", "attempts", "last_error", "next_attempt_at"])
+    email.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", *forgotten])
     if email.order is not None:
         event_record(
             email.order,
