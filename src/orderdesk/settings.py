@@ -94,13 +94,17 @@ TEMPLATES = [
 ]
 
 DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'orderdesk.sqlite3'}"
+# Connections are kept for a minute between requests (a new SQLite connection also runs
+# the PRAGMAs below) and checked before reuse, so a restarted database costs one error-free
+# reconnect.
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL), conn_max_age=60
+        os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
+        conn_max_age=60,
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the worker and the web server share the file; IMMEDIATE makes a
         # writing transaction take the lock up front instead of failing half-way.
