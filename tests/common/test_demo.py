@@ -119,6 +119,17 @@ def test_demo_replaced_order_is_cancelled_and_linked_to_its_replacement():
     assert old.events.filter(kind="replaced").exists()
 
 
+def test_demo_has_a_declined_price_increase_still_on_the_unpaid_panel():
+    from orderdesk.dashboard.selectors import unpaid_panel
+
+    load()
+    declined = Order.objects.get(events__kind="declined")
+    assert declined.payment_state == PaymentState.AWAITING_PRICE
+    assert declined.authorized_amount == declined.total > 0  # an older hold covers the old total
+    panel = unpaid_panel(user=None, group="not_authorized", per_page=50)
+    assert declined.number in {order.number for order in panel.rows}
+
+
 def test_demo_log_ins_work_with_their_roles_and_existing_passwords_are_kept():
     load()
     csr = authenticate(username="csr", password="csr-demo-pass")

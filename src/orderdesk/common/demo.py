@@ -80,7 +80,7 @@ LOGINS = [
 SCENARIOS: dict[str, tuple[float, tuple[float, float]]] = {
     "awaiting_price": (0.08, (0.5, 12)),
     "unauthorized": (0.06, (0.2, 6)),
-    "authorized": (0.20, (0.3, 20)),
+    "authorized": (0.19, (0.3, 20)),
     "expiring_soon": (0.10, (24.3, 28.8)),
     "expires_before_delivery": (0.05, (10, 20)),
     "expired": (0.10, (30.5, 55)),
@@ -92,6 +92,7 @@ SCENARIOS: dict[str, tuple[float, tuple[float, float]]] = {
     "cancelled": (0.04, (3, 30)),
     "shipped_override": (0.01, (40, 50)),
     "replaced": (0.01, (6, 20)),  # each makes two orders: the old one and its replacement
+    "price_declined": (0.01, (3, 15)),
 }
 
 
@@ -120,6 +121,15 @@ def demo_plan(order_count: int) -> list[PlannedOrder]:
         PlannedOrder(f"FX{FIRST_NUMBER + index}", name, age)
         for index, (age, name) in enumerate(slots)
     ]
+
+
+def _links_services():
+    """The links app's services module, once it exists."""
+    try:
+        from orderdesk.links import services
+    except ImportError:
+        return None
+    return services
 
 
 def _links_reauthorization_service() -> Callable | None:
@@ -404,6 +414,26 @@ class DemoBuilder:
             actor=self.supervisor,
             override_reason=rng.choice(catalog.SUPERVISOR_NOTES),
         )
+
+    def _scenario_price_declined(self, item, rng):
+        """An authorized repair that needs more work; the customer declined the new price."""
+        order = self.create(item, rng, age=item.age_days, kind=OrderKind.REPAIR)
+        self.authorize(order, rng, age=item.age_days - 0.01)
+        self.advance(order, OrderStatus.IN_PROGRESS, age=item.age_days - 0.5)
+        services = _links_services()
+        if services is None:
+            return
+        extra = LineInput(*rng.choice(catalog.REPAIR_EXTRAS))
+        lines = [
+            LineInput(line.description, line.unit_price, line.quantity, line.sku)
+            for line in order.lines.all()
+        ]
+        with as_of(self.at(item.age_days - 1)):
+            sent = services.link_send_price_increase(
+                order=order, actor=self.csrs[0], lines=[*lines, extra]
+            )
+        with as_of(self.at(item.age_days - 1.5)):
+            services.price_increase_decline(link=sent.link)
 
     def _scenario_replaced(self, item, rng):
         """A repair that cost more than quoted: a new order `<old>-1` replaces the old one."""
