@@ -76,11 +76,13 @@ def make_order(
     return order
 
 
-def authorize(order, number: str = APPROVE_CARD, **kwargs):
+def authorize(
+    order, number: str = APPROVE_CARD, *, source=AuthorizationSource.STOREFRONT, **kwargs
+):
     return authorization_request(
         order=order,
         payment_token=card_token(number),
         method="card",
-        source=AuthorizationSource.STOREFRONT,
+        source=source,
         **kwargs,
     )

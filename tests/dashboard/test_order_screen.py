@@ -71,6 +71,17 @@ def test_a_secured_order_offers_no_manual_card(client, csr):
     assert "Payment is secured (authorized)" in html
 
 
+def test_a_card_posted_from_a_stale_screen_of_a_secured_order_is_refused(client, csr):
+    """The server refuses what the screen no longer offers: no second hold on the card."""
+    order = make_order(status="ready_to_ship")
+    authorize(order)
+    client.force_login(csr)
+    response = post(client, "dashboard:order-card", order, {"payment_token": card_token()})
+    assert response.status_code == 400
+    assert "Payment is already secured" in response.content.decode()
+    assert order.authorizations.count() == 1
+
+
 def test_linked_orders_link_both_ways(client, csr):
     old = make_order()
     new = make_order(number=f"{old.number}-1", supersedes=old)

@@ -1,15 +1,20 @@
 """A timeout leaves the outcome unknown; reconciliation settles it; no order is authorized twice."""
 
-import pytest
+from datetime import timedelta
 
+import pytest
+import time_machine
+
+from orderdesk.common.clock import now
 from orderdesk.orders.models import EventKind, PaymentState
 from orderdesk.payments.errors import AuthorizationInProgress
 from orderdesk.payments.gateways.sandbox import inject_faults
-from orderdesk.payments.models import Authorization, AuthorizationStatus
+from orderdesk.payments.models import Authorization, AuthorizationSource, AuthorizationStatus
 from orderdesk.payments.services import (
     authorization_reconcile,
     authorizations_reconcile_unknown,
 )
+from orderdesk.payments.sweep import authorizations_expire
 from orderdesk.sandbox.models import SandboxTransaction
 from tests.factories import authorize, make_order
 
@@ -89,12 +94,32 @@ def test_after_reconciliation_a_new_authorization_is_allowed_only_for_what_is_st
     with inject_faults("timeout"):
         unknown = authorize(order, actor=csr)
     authorization_reconcile(unknown)
-    second = authorize(order, actor=csr)
-    # Re-authorizing the same amount is allowed (re-trigger the cart), but it is a new key.
+    # The reconciled hold secures the order: a second one is refused, nothing reaches the card.
+    with pytest.raises(NothingToAuthorize, match="already secured"):
+        authorize(order, actor=csr)
+    assert SandboxTransaction.objects.filter(kind="authorization").count() == 1
+    # Re-authorizing through a payment link (re-trigger the cart) is allowed, with a new key.
+    second = authorize(order, actor=csr, source=AuthorizationSource.CUSTOMER_LINK)
     assert second.idempotency_key != unknown.idempotency_key
     assert SandboxTransaction.objects.filter(kind="authorization").count() == 2
     with pytest.raises(NothingToAuthorize):
         authorize(order, actor=csr, amount=0)
+
+
+def test_a_valid_hold_that_covers_the_order_refuses_a_second_manual_card(csr):
+    """Rule: never two holds for the same money (a stale order screen, two CSRs)."""
+    from orderdesk.payments.errors import NothingToAuthorize
+
+    order = make_order()
+    authorize(order)
+    with pytest.raises(NothingToAuthorize, match="already secured"):
+        authorize(order, actor=csr, source=AuthorizationSource.MANUAL)
+    assert order.authorizations.count() == 1
+    # Once that hold lapses, the CSR can process a card.
+    with time_machine.travel(now() + timedelta(days=30)):
+        authorizations_expire()
+        again = authorize(order, actor=csr, source=AuthorizationSource.MANUAL)
+    assert again.status == AuthorizationStatus.AUTHORIZED
 
 
 def test_a_server_error_is_a_definite_error_and_nothing_happens_at_the_gateway(csr):

@@ -7,7 +7,7 @@ import time_machine
 
 from orderdesk.orders.models import EventKind, Order, OrderEvent, PaymentState
 from orderdesk.orders.services import order_cancel, order_ship
-from orderdesk.payments.models import Authorization, AuthorizationStatus
+from orderdesk.payments.models import Authorization, AuthorizationSource, AuthorizationStatus
 from orderdesk.payments.state import payment_state_compute
 from orderdesk.payments.sweep import authorizations_expire
 from tests.factories import DECLINE_CARD, authorize, make_order
@@ -134,7 +134,7 @@ def test_an_expired_order_stays_expired_when_one_of_two_holds_lapses_first():
     order, first = authorized_at(SWEEP_AT - timedelta(days=29))
     # A second, partial authorization that outlives the first does not cover the total.
     with time_machine.travel(SWEEP_AT - timedelta(days=1), tick=False):
-        second = authorize(order, amount=order.total - 1)
+        second = authorize(order, amount=order.total - 1, source=AuthorizationSource.CUSTOMER_LINK)
     with time_machine.travel(SWEEP_AT, tick=False):
         assert authorizations_expire() == 1
     assert_stored_state_matches_rebuilt(SWEEP_AT)
@@ -184,7 +184,7 @@ def test_the_sweep_command_expires_lapsed_authorizations(capsys):
 def test_an_order_with_two_lapsing_authorizations_gets_two_events_and_expires_once():
     order, first = authorized_at(SWEEP_AT - VALIDITY - timedelta(days=2))
     with time_machine.travel(SWEEP_AT - VALIDITY - timedelta(days=1), tick=False):
-        second = authorize(order, amount=order.total - 1)
+        second = authorize(order, amount=order.total - 1, source=AuthorizationSource.CUSTOMER_LINK)
     with time_machine.travel(SWEEP_AT, tick=False):
         assert authorizations_expire() == 2
     for authorization in (first, second):

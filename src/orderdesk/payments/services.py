@@ -162,6 +162,11 @@ def _authorization_begin(
     amount = outstanding_amount(order) if amount is None else amount
     if amount <= 0:
         raise NothingToAuthorize(f"Order {order.number} owes nothing.", field="amount")
+    if source != AuthorizationSource.CUSTOMER_LINK:
+        # A second hold on the customer's card for money already secured (a stale order
+        # screen, an API retry with a new key). A payment link is the one way to replace a
+        # valid hold: it voids the old one once the new one succeeds.
+        _refuse_when_secured(order)
     authorization = Authorization.objects.create(
         order=order,
         gateway=gateway,
@@ -182,6 +187,16 @@ def _authorization_begin(
         details={"authorization": authorization.pk, "source": source},
     )
     return authorization
+
+
+def _refuse_when_secured(order: Order) -> None:
+    current = current_authorization(order)
+    if current is not None and current.amount >= outstanding_amount(order):
+        raise NothingToAuthorize(
+            f"Payment is already secured: {_format(current.amount, current.currency)} "
+            f"authorized on {current.instrument}, valid until {current.expires_at:%b %d, %Y}. "
+            "Nothing was charged."
+        )
 
 
 @transaction.atomic
