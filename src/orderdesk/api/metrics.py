@@ -20,7 +20,7 @@ from orderdesk.crm.models import CrmMessage
 from orderdesk.dashboard.selectors import unpaid_counts
 from orderdesk.orders.models import FINISHED_STATUSES, Order, PaymentState
 from orderdesk.payments.models import Authorization, AuthorizationStatus
-from orderdesk.payments.state import LIVE
+from orderdesk.payments.state import LIVE as LIVE_AUTHORIZATION
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -64,7 +64,7 @@ def metrics_collect() -> str:
         [({"group": group}, count) for group, count in unpaid.items()],
     )
     expiring = Authorization.objects.filter(
-        status_in(LIVE),
+        status_in(LIVE_AUTHORIZATION),
         expires_at__gt=moment,
         expires_at__lte=moment + timedelta(hours=24),
     ).count()

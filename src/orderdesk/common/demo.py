@@ -134,11 +134,7 @@ def _links_services():
 
 def _links_reauthorization_service() -> Callable | None:
     """The links app's "Approve Order Payment" service, once it exists."""
-    try:
-        from orderdesk.links import services
-    except ImportError:
-        return None
-    return getattr(services, "link_send_reauthorization", None)
+    return getattr(_links_services(), "link_send_reauthorization", None)
 
 
 def demo_load(*, order_count: int = 200, write: Callable[[str], None] = print) -> Counter:
