@@ -194,6 +194,17 @@ def csr_client(client, csr):
     return client
 
 
+def test_the_order_screen_says_the_customer_declined_the_price_increase(csr_client, csr):
+    order = make_order(total=5_000)
+    authorize(order)
+    sent = link_send_price_increase(order=order, actor=csr, lines=[LineInput("Repair", 9_000)])
+    with time_machine.travel(now() + timedelta(minutes=1)):
+        Client().post(f"/pay/{token_of(sent)}/decline")
+    html = csr_client.get(f"/orders/{order.number}/").content.decode()
+    assert "The customer declined the price increase to USD 90.00" in html
+    assert "Re-trigger cart" in html and "Send price increase" in html
+
+
 def test_retrigger_button_sends_and_confirms(csr_client):
     order = make_order(total=5_000)
     response = csr_client.post(f"/orders/{order.number}/links/reauthorize/", follow=True)

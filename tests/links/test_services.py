@@ -13,6 +13,7 @@ from orderdesk.common.maintenance import JOBS
 from orderdesk.crm.models import CrmMessage
 from orderdesk.links import services
 from orderdesk.links.models import LinkPurpose, LinkStatus, PaymentLink
+from orderdesk.links.selectors import link_declined_for_order
 from orderdesk.links.services import (
     ConfirmationRequired,
     LinkRuleError,
@@ -443,6 +444,7 @@ def test_a_declined_price_increase_keeps_an_authorized_order_on_the_unpaid_panel
     assert order.payment_state == PaymentState.AWAITING_PRICE
     assert order.authorized_amount == 10_000 and order.total == 10_000
     assert_state_true(order)
+    assert link_declined_for_order(order) == sent.link  # the order screen says so
     with time_machine.travel(now() + timedelta(minutes=10)):
         retriggered = link_send_reauthorization(order=order, actor=csr, confirm=True)
         order.refresh_from_db()

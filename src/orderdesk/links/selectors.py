@@ -10,7 +10,7 @@ from django.conf import settings
 from orderdesk.common.clock import now
 from orderdesk.links.models import LinkPurpose, LinkStatus, PaymentLink
 from orderdesk.links.tokens import token_hash, token_well_formed
-from orderdesk.orders.models import Order, OrderStatus, PaymentMethod
+from orderdesk.orders.models import Order, OrderStatus, PaymentMethod, PaymentState
 
 # A re-trigger within this window of the last one asks the CSR to confirm.
 RETRIGGER_CONFIRM_WINDOW = timedelta(minutes=10)
@@ -33,6 +33,15 @@ def link_is_usable(link: PaymentLink | None) -> bool:
 
 def link_open_for_order(order: Order) -> PaymentLink | None:
     return PaymentLink.objects.filter(order=order, status=LinkStatus.OPEN).first()
+
+
+def link_declined_for_order(order: Order) -> PaymentLink | None:
+    """The price increase the customer declined, while the order still waits on it (its
+    payment state says so: see payments.state.price_increase_declined)."""
+    if order.payment_state != PaymentState.AWAITING_PRICE or order.total == 0:
+        return None
+    newest = PaymentLink.objects.filter(order=order).order_by("-id").first()
+    return newest if newest is not None and newest.status == LinkStatus.DECLINED else None
 
 
 def link_recent_reauthorization(order: Order) -> PaymentLink | None:

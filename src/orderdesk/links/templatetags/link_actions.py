@@ -1,6 +1,7 @@
 from django import template
 
 from orderdesk.links.selectors import (
+    link_declined_for_order,
     link_open_for_order,
     price_increase_availability,
     reauthorization_availability,
@@ -14,12 +15,14 @@ def link_actions(context, order):
     """The payment-link part of the order screen: open link, re-trigger, price increase."""
     user = context["request"].user
     allowed = user.has_perm("orders.send_payment_link")
+    open_link = link_open_for_order(order)
     return {
         "order": order,
         "request": context["request"],
         "csrf_token": context.get("csrf_token"),
         "may_send": allowed,
-        "open_link": link_open_for_order(order),
+        "open_link": open_link,
+        "declined_link": None if open_link else link_declined_for_order(order),
         "reauthorization": reauthorization_availability(order) if allowed else None,
         "price_increase": price_increase_availability(order) if allowed else None,
     }
