@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -298,8 +299,9 @@ def unpaid_panel(
 
     One query for the counts; the default (urgency) sort then reads only the groups the page
     spans, one index-ordered query each (one, at most two for a page within the groups'
-    sizes, never more than the five groups); any other sort is one query, by expiry one
-    merging the index-ordered ranges of the groups.
+    sizes, never more than the five groups); any other sort is one query: by expiry one
+    merging the index-ordered ranges of the groups, on SQLite any sort one over the union of
+    those ranges.
     """
     moment = now()
     group = group if group in GROUPS_BY_KEY else None
@@ -309,21 +311,28 @@ def unpaid_panel(
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     start = (page - 1) * per_page
+    window = {
+        "user": user,
+        "group": group,
+        "kind": kind,
+        "mine": mine,
+        "search": search,
+        "moment": moment,
+        "start": start,
+        "stop": start + per_page,
+    }
     if not total:
         rows = []
-    elif sort in (DEFAULT_SORT, "expiry"):
-        # Both orders are walks of the panel's index ranges over the same filters.
-        window = {
-            "user": user,
-            "group": group,
-            "kind": kind,
-            "mine": mine,
-            "search": search,
-            "moment": moment,
-            "start": start,
-            "stop": start + per_page,
-        }
-        rows = _urgency_page(counts, **window) if sort == DEFAULT_SORT else _expiry_page(**window)
+    elif sort == DEFAULT_SORT:
+        rows = _urgency_page(counts, **window)
+    elif sort == "expiry":
+        rows = _sorted_page(**window, ordering=None)  # the index ranges merged
+    elif connection.vendor == "sqlite":
+        # SQLite does not OR the panel's index ranges together: it read every order through
+        # its account (0.6 s at 1,000,000 orders). The union of the ranges, each read from
+        # its index alone, is four times faster there; PostgreSQL's one bitmap OR of the same
+        # ranges is faster than the union, so it keeps the plain query below.
+        rows = _sorted_page(**window, ordering=SORTS[sort])
     else:
         queryset = unpaid_panel_queryset(
             user=user, group=group, kind=kind, mine=mine, search=search, sort=sort, moment=moment
@@ -372,42 +381,61 @@ def _urgency_page(
     return rows
 
 
-def _expiry_page(*, user, group, kind, mine, search, moment, start: int, stop: int) -> list[Order]:
-    """Rows start..stop by expiry and id: the ranges of the groups shown, merged in one query."""
+def _sorted_page(
+    *, user, group, kind, mine, search, moment, ordering, start: int, stop: int
+) -> list[Order]:
+    """Rows start..stop of the groups shown in `ordering` (None: by expiry and id)."""
     ranges = _group_ranges(moment)
     live = _narrow(_live_orders(), user=user, kind=kind, mine=mine, search=search)
     shown = [part for key in ([group] if group else ranges) for part in ranges[key]]
     urgency = _urgency(_group_conditions(moment))
-    return _group_slice(live, shown, low=start, high=stop, urgency=urgency)
+    return _group_slice(live, shown, low=start, high=stop, urgency=urgency, ordering=ordering)
 
 
 def _group_slice(
-    live: QuerySet, ranges: list[Q], *, low: int, high: int, urgency: Case | None = None
+    live: QuerySet,
+    ranges: list[Q],
+    *,
+    low: int,
+    high: int,
+    urgency: Case | None = None,
+    ordering: tuple | None = None,
 ) -> list[Order]:
-    """Rows low..high of one group (or of several ranges) by expiry and id, in one query.
+    """Rows low..high of one group (or of several ranges) by expiry and id (or `ordering`),
+    in one query.
 
     A group of one range is one index walk. Several ranges give the first `high` ids of each
     (each an index walk, from the index alone), of which only those are sorted, and only the
     page's rows are joined; every range is wrapped in `id IN (…)` because SQLite refuses
-    LIMIT inside UNION ALL.
+    LIMIT inside UNION ALL. In another order than the indexes' every id of each range is a
+    candidate.
     """
-    ordering = SORTS[DEFAULT_SORT][1:]
+    in_index_order = ordering is None
+    ordering = SORTS[DEFAULT_SORT][1:] if in_index_order else ordering
     if len(ranges) == 1:
         queryset = live.filter(ranges[0])
-    else:
+    elif in_index_order:
         firsts = [
             Order.objects.filter(pk__in=live.filter(part).order_by(*ordering).values("pk")[:high])
             .order_by()
             .values("pk")
             for part in ranges
         ]
-        candidates = Order.objects.filter(pk__in=firsts[0].union(*firsts[1:], all=True))
-        # The page's ids first, so only its rows are joined to their account and assignee.
-        page = candidates.order_by(*ordering).values("pk")[low:high]
-        queryset, low, high = Order.objects.filter(pk__in=page), None, None
+        queryset, low, high = _page_of(firsts, ordering, low, high)
+    else:
+        every = [live.filter(part).order_by().values("pk") for part in ranges]
+        queryset, low, high = _page_of(every, ordering, low, high)
     if urgency is not None:
         queryset = queryset.annotate(urgency=urgency)
     return list(queryset.select_related("account", "assigned_to").order_by(*ordering)[low:high])
+
+
+def _page_of(candidates: list[QuerySet], ordering, low: int, high: int):
+    """The orders of the page low..high among the candidates' ids: the ids first, so only the
+    page's rows are joined to their account and assignee."""
+    union = Order.objects.filter(pk__in=candidates[0].union(*candidates[1:], all=True))
+    page = union.order_by(*ordering).values("pk")[low:high]
+    return Order.objects.filter(pk__in=page), None, None
 
 
 def unpaid_counts(
