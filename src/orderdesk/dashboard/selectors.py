@@ -421,21 +421,21 @@ def _group_slice(
             .values("pk")
             for part in ranges
         ]
-        queryset, low, high = _page_of(firsts, ordering, low, high)
+        queryset, low, high = _page_of(firsts, ordering, low, high), None, None
     else:
         every = [live.filter(part).order_by().values("pk") for part in ranges]
-        queryset, low, high = _page_of(every, ordering, low, high)
+        queryset, low, high = _page_of(every, ordering, low, high), None, None
     if urgency is not None:
         queryset = queryset.annotate(urgency=urgency)
     return list(queryset.select_related("account", "assigned_to").order_by(*ordering)[low:high])
 
 
-def _page_of(candidates: list[QuerySet], ordering, low: int, high: int):
+def _page_of(candidates: list[QuerySet], ordering, low: int, high: int) -> QuerySet:
     """The orders of the page low..high among the candidates' ids: the ids first, so only the
     page's rows are joined to their account and assignee."""
     union = Order.objects.filter(pk__in=candidates[0].union(*candidates[1:], all=True))
     page = union.order_by(*ordering).values("pk")[low:high]
-    return Order.objects.filter(pk__in=page), None, None
+    return Order.objects.filter(pk__in=page)
 
 
 def unpaid_counts(
