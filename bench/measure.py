@@ -418,8 +418,9 @@ def approve_links_prepare(count: int) -> list[tuple[str, str]]:
     """
     from orderdesk.accounts.services import account_create, staff_create
     from orderdesk.links.services import link_send_reauthorization
-    from orderdesk.orders.services import LineInput, order_create
+    from orderdesk.orders.services import LineInput
     from orderdesk.sandbox.server import tokenize_card
+    from orderdesk.workflows.intake import order_open
 
     csr = staff_create(username="bench-csr", role="csr", password="bench-pass-123")
     prepared = []
@@ -427,7 +428,7 @@ def approve_links_prepare(count: int) -> list[tuple[str, str]]:
         account = account_create(
             name=f"Bench customer {index}", ecommerce_email=f"bench{index}@example.com"
         )
-        order = order_create(
+        order = order_open(
             account=account,
             kind="repair",
             payment_method="card",

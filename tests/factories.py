@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 
 from orderdesk.accounts.services import account_create, staff_create
-from orderdesk.orders.services import LineInput, order_create
+from orderdesk.orders.services import LineInput
 from orderdesk.payments.models import AuthorizationSource
 from orderdesk.payments.services import authorization_request
 from orderdesk.sandbox import server
+from orderdesk.workflows.intake import order_open
 
 APPROVE_CARD = "4242424242424242"
 DECLINE_CARD = "4000000000000002"
@@ -57,7 +58,7 @@ def make_order(
         if total
         else [LineInput(description="Diagnosis (quote to follow)", unit_price=0)]
     )
-    order = order_create(
+    order = order_open(
         account=account or make_account(),
         kind=kind,
         payment_method=payment_method,

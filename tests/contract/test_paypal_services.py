@@ -5,10 +5,11 @@ from datetime import datetime
 import pytest
 
 from orderdesk.orders.models import OrderStatus, PaymentState
-from orderdesk.orders.services import order_cancel, order_ship
 from orderdesk.payments.gateways import get_gateway
 from orderdesk.payments.models import AuthorizationSource, AuthorizationStatus
 from orderdesk.payments.services import authorization_reconcile, authorization_request
+from orderdesk.workflows.cancellation import order_cancel
+from orderdesk.workflows.shipping import order_ship
 from tests.contract.fakes.paypal_api import CLIENT_ID, CLIENT_SECRET, FakePayPal
 from tests.factories import make_order
 

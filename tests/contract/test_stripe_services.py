@@ -5,9 +5,9 @@ from datetime import datetime, timezone
 import pytest
 
 from orderdesk.orders.models import OrderStatus, PaymentState
-from orderdesk.orders.services import order_ship
 from orderdesk.payments.models import AuthorizationSource, AuthorizationStatus
 from orderdesk.payments.services import authorization_reconcile, authorization_request
+from orderdesk.workflows.shipping import order_ship
 from tests.contract.fakes.stripe_api import SECRET_KEY, FakeStripe
 from tests.factories import make_order
 

@@ -92,6 +92,6 @@ def _send_link(order, actor) -> None:
 
 
 def _ship(order, actor) -> None:
-    from orderdesk.orders.services import order_ship
+    from orderdesk.workflows.shipping import order_ship
 
     order_ship(order=order, actor=actor)

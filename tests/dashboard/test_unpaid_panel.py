@@ -14,8 +14,9 @@ from orderdesk.dashboard.selectors import (
     unpaid_panel,
     unpaid_panel_queryset,
 )
-from orderdesk.orders.services import order_assign, order_cancel
+from orderdesk.orders.services import order_assign
 from orderdesk.payments.sweep import authorizations_expire
+from orderdesk.workflows.cancellation import order_cancel
 from tests.dashboard.scenario import aged_authorization, scenario_build
 from tests.factories import authorize, make_account, make_order
 

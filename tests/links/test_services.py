@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from orderdesk.common.clock import now
+from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.maintenance import JOBS
 from orderdesk.crm.models import CrmMessage
 from orderdesk.links import services
@@ -16,7 +17,6 @@ from orderdesk.links.models import LinkPurpose, LinkStatus, PaymentLink
 from orderdesk.links.selectors import link_declined_for_order
 from orderdesk.links.services import (
     ConfirmationRequired,
-    LinkRuleError,
     LinkUnavailable,
     Outcome,
     link_checkout,
@@ -135,18 +135,18 @@ def test_retrigger_after_the_confirmation_window_needs_no_confirmation(csr):
 )
 def test_retrigger_refused_when_it_makes_no_sense(csr, order_kwargs, reason):
     order = make_order(**order_kwargs)
-    with pytest.raises(LinkRuleError, match=reason):
+    with pytest.raises(BusinessRuleError, match=reason):
         link_send_reauthorization(order=order, actor=csr)
     assert not PaymentLink.objects.filter(order=order).exists()
     assert not OutboundEmail.objects.exists()
 
 
 def test_retrigger_refused_for_a_cancelled_order(supervisor):
-    from orderdesk.orders.services import order_cancel
+    from orderdesk.workflows.cancellation import order_cancel
 
     order = make_order()
     order_cancel(order=order, actor=supervisor)
-    with pytest.raises(LinkRuleError, match="cancelled"):
+    with pytest.raises(BusinessRuleError, match="cancelled"):
         link_send_reauthorization(order=order, actor=supervisor)
 
 
@@ -351,9 +351,9 @@ def test_price_increase_changes_nothing_until_the_customer_agrees(csr):
 
 def test_price_increase_must_raise_the_total(csr):
     order = make_order(total=30_000)
-    with pytest.raises(LinkRuleError, match="must be higher"):
+    with pytest.raises(BusinessRuleError, match="must be higher"):
         link_send_price_increase(order=order, actor=csr, lines=NEW_LINES)
-    with pytest.raises(LinkRuleError, match="at least one line"):
+    with pytest.raises(BusinessRuleError, match="at least one line"):
         link_send_price_increase(order=order, actor=csr, lines=[LineInput(" ", 50_000)])
 
 
@@ -461,7 +461,7 @@ def test_revoke_closes_the_link(csr):
     services.link_revoke(link=sent.link, actor=csr)
     sent.link.refresh_from_db()
     assert sent.link.status == LinkStatus.REVOKED
-    with pytest.raises(LinkRuleError):
+    with pytest.raises(BusinessRuleError):
         services.link_revoke(link=sent.link, actor=csr)
     assert_state_true(order)
 

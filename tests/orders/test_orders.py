@@ -5,16 +5,11 @@ import itertools
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from orderdesk.common.errors import BusinessRuleError
 from orderdesk.orders.models import EventKind, Order, OrderStatus, PaymentState
-from orderdesk.orders.services import (
-    LineInput,
-    OrderRuleError,
-    order_create,
-    order_note_add,
-    order_status_set,
-    order_transition,
-)
+from orderdesk.orders.services import LineInput, order_note_add, order_status_set, order_transition
 from orderdesk.orders.statuses import ORDER_STATUS_MACHINE
+from orderdesk.workflows.intake import order_open
 from tests.factories import make_account, make_order
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +71,7 @@ def test_allowed_work_moves_change_the_status_and_write_the_timeline(csr, curren
 def test_refused_work_moves_change_nothing(csr, current, target):
     order = order_in(current)
     events = order.events.count()
-    with pytest.raises(OrderRuleError) as refused:
+    with pytest.raises(BusinessRuleError) as refused:
         order_status_set(order=order, to=target, actor=csr)
     assert refused.value.field == "status"
     order.refresh_from_db()
@@ -87,7 +82,7 @@ def test_refused_work_moves_change_nothing(csr, current, target):
 @pytest.mark.parametrize("target", [OrderStatus.SHIPPED, OrderStatus.CANCELLED])
 def test_shipping_and_cancelling_are_not_plain_status_moves(csr, target):
     order = order_in(OrderStatus.READY_TO_SHIP)
-    with pytest.raises(OrderRuleError, match="Use Ship or Cancel"):
+    with pytest.raises(BusinessRuleError, match="Use Ship or Cancel"):
         order_status_set(order=order, to=target, actor=csr)
     order.refresh_from_db()
     assert order.status == OrderStatus.READY_TO_SHIP
@@ -115,7 +110,7 @@ def test_a_number_supplied_by_the_storefront_is_kept():
 
 
 def test_an_order_totals_its_lines_and_keeps_the_quote():
-    order = order_create(
+    order = order_open(
         account=make_account(),
         kind="sale",
         payment_method="card",
@@ -136,8 +131,8 @@ def test_negative_prices_and_zero_quantities_are_refused():
         LineInput(description="Refund?", unit_price=-1),
         LineInput(description="None", unit_price=100, quantity=0),
     ):
-        with pytest.raises(OrderRuleError) as refused:
-            order_create(account=make_account(), kind="sale", payment_method="card", lines=[line])
+        with pytest.raises(BusinessRuleError) as refused:
+            order_open(account=make_account(), kind="sale", payment_method="card", lines=[line])
         assert refused.value.field == "lines"
     assert Order.objects.count() == before
 
@@ -173,6 +168,6 @@ def test_a_note_is_added_to_the_timeline_and_an_empty_one_is_refused(csr):
         "Customer asked for a call",
         csr,
     )
-    with pytest.raises(OrderRuleError):
+    with pytest.raises(BusinessRuleError):
         order_note_add(order=order, actor=csr, text="   ")
     assert order.events.filter(kind=EventKind.NOTE).count() == 1

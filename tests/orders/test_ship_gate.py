@@ -9,10 +9,10 @@ from django.forms.models import model_to_dict
 
 from orderdesk.common.clock import now
 from orderdesk.orders.models import EventKind, Order, OrderStatus, PaymentState
-from orderdesk.orders.services import ShipmentRefused, order_ship
 from orderdesk.payments.models import Authorization, AuthorizationStatus, Capture
 from orderdesk.payments.services import external_payment_record
 from orderdesk.sandbox.models import SandboxTransaction
+from orderdesk.workflows.shipping import ShipmentRefused, order_ship
 from tests.factories import DECLINE_CARD, authorize, make_order
 
 pytestmark = pytest.mark.django_db

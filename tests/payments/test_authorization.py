@@ -3,11 +3,12 @@
 import pytest
 
 from orderdesk.orders.models import EventKind, PaymentState
-from orderdesk.orders.services import order_cancel, order_ship
 from orderdesk.payments.errors import NothingToAuthorize
 from orderdesk.payments.models import Authorization, AuthorizationSource, AuthorizationStatus
 from orderdesk.payments.services import external_payment_record
 from orderdesk.sandbox.models import SandboxTransaction
+from orderdesk.workflows.cancellation import order_cancel
+from orderdesk.workflows.shipping import order_ship
 from tests.factories import DECLINE_CARD, authorize, make_order
 
 pytestmark = pytest.mark.django_db
@@ -124,10 +125,10 @@ def test_only_a_supervisor_records_an_external_payment_with_reference_and_reason
 
 
 def test_external_payment_is_refused_on_a_cancelled_order_and_beyond_what_is_owed(supervisor):
-    from orderdesk.orders.services import order_cancel
     from orderdesk.payments.errors import NothingToAuthorize
     from orderdesk.payments.models import ExternalPayment
     from orderdesk.payments.services import external_payment_record
+    from orderdesk.workflows.cancellation import order_cancel
     from tests.factories import make_order
 
     order = make_order(total=10_000)

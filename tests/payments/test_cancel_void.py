@@ -2,11 +2,13 @@
 
 import pytest
 
+from orderdesk.common.errors import BusinessRuleError
 from orderdesk.orders.models import CancelReason, EventKind, OrderStatus, PaymentState
-from orderdesk.orders.services import OrderRuleError, order_cancel, order_ship
 from orderdesk.payments.models import AuthorizationStatus
 from orderdesk.payments.state import payment_state_compute
 from orderdesk.sandbox.models import SandboxTransaction
+from orderdesk.workflows.cancellation import order_cancel
+from orderdesk.workflows.shipping import order_ship
 from tests.factories import DECLINE_CARD, authorize, make_order
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +62,7 @@ def test_a_shipped_order_cannot_be_cancelled_and_its_capture_stays(csr, supervis
     order = make_order(status="ready_to_ship")
     authorization = authorize(order)
     order_ship(order=order, actor=csr)
-    with pytest.raises(OrderRuleError, match="shipped cannot be cancelled"):
+    with pytest.raises(BusinessRuleError, match="shipped cannot be cancelled"):
         order_cancel(order=order, actor=supervisor)
     order.refresh_from_db()
     authorization.refresh_from_db()

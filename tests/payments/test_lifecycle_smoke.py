@@ -1,8 +1,8 @@
 import pytest
 
 from orderdesk.orders.models import OrderStatus, PaymentState
-from orderdesk.orders.services import ShipmentRefused, order_ship
 from orderdesk.payments.models import AuthorizationStatus
+from orderdesk.workflows.shipping import ShipmentRefused, order_ship
 from tests.factories import DECLINE_CARD, authorize, make_order
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from orderdesk.common.statemachine import TransitionNotAllowed
 from orderdesk.links.services import (
     LinkBusy,
-    LinkRuleError,
     LinkUnavailable,
     link_checkout,
     link_send_price_increase,
@@ -28,14 +27,7 @@ from orderdesk.links.services import (
     price_increase_decline,
 )
 from orderdesk.orders.models import Order, OrderKind, OrderStatus, PaymentMethod, PaymentState
-from orderdesk.orders.services import (
-    LineInput,
-    OrderRuleError,
-    order_cancel,
-    order_ship,
-    order_status_set,
-)
-from orderdesk.payments.errors import PaymentRuleError
+from orderdesk.orders.services import LineInput, order_status_set
 from orderdesk.payments.gateways.sandbox import inject_faults
 from orderdesk.payments.models import Authorization, AuthorizationStatus
 from orderdesk.payments.services import authorization_reconcile, external_payment_record
@@ -50,6 +42,8 @@ from orderdesk.payments.state import (
     price_increase_declined,
 )
 from orderdesk.payments.sweep import authorizations_expire
+from orderdesk.workflows.cancellation import order_cancel
+from orderdesk.workflows.shipping import order_ship
 from tests.factories import (
     APPROVE_CARD,
     DECLINE_CARD,
@@ -65,11 +59,8 @@ pytestmark = pytest.mark.django_db
 DAY = 24 * 3600
 START = datetime(2026, 1, 5, 12, 0, 0, tzinfo=timezone.utc)
 REFUSALS = (
-    OrderRuleError,
-    PaymentRuleError,
     TransitionNotAllowed,
     PermissionDenied,
-    LinkRuleError,
     LinkBusy,
     LinkUnavailable,
 )

@@ -170,7 +170,7 @@ def test_the_scheduled_reconciliation_settles_only_old_enough_unknowns(csr):
 
 
 def test_an_authorization_reconciled_after_the_order_was_cancelled_is_voided(csr, supervisor):
-    from orderdesk.orders.services import order_cancel
+    from orderdesk.workflows.cancellation import order_cancel
 
     order = make_order()
     with inject_faults("timeout"):

@@ -6,10 +6,11 @@ import pytest
 import time_machine
 
 from orderdesk.orders.models import EventKind, Order, OrderEvent, PaymentState
-from orderdesk.orders.services import order_cancel, order_ship
 from orderdesk.payments.models import Authorization, AuthorizationSource, AuthorizationStatus
 from orderdesk.payments.state import payment_state_compute
 from orderdesk.payments.sweep import authorizations_expire
+from orderdesk.workflows.cancellation import order_cancel
+from orderdesk.workflows.shipping import order_ship
 from tests.factories import DECLINE_CARD, authorize, make_order
 
 pytestmark = pytest.mark.django_db

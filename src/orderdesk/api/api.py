@@ -23,6 +23,7 @@ from orderdesk.api.unpaid import unpaid_panel
 from orderdesk.orders import services as orders
 from orderdesk.orders.models import OrderStatus, PaymentState
 from orderdesk.payments.services import external_payment_record
+from orderdesk.workflows import cancellation, shipping
 
 api = NinjaAPI(
     title="orderdesk API",
@@ -143,7 +144,7 @@ def orders_status(request, payload: schemas.StatusIn, number: str = NUMBER):
 )
 def orders_ship(request, payload: schemas.ShipIn, number: str = NUMBER):
     require_permission(request, "orders.ship_order")
-    order = orders.order_ship(
+    order = shipping.order_ship(
         order=_order(number), actor=request.auth, override_reason=payload.override_reason
     )
     return order_detail(order_get(order.number))
@@ -157,7 +158,7 @@ def orders_ship(request, payload: schemas.ShipIn, number: str = NUMBER):
 )
 def orders_cancel(request, payload: schemas.CancelIn, number: str = NUMBER):
     require_permission(request, "orders.cancel_order")
-    order = orders.order_cancel(
+    order = cancellation.order_cancel(
         order=_order(number), actor=request.auth, reason=payload.reason, note=payload.note
     )
     return order_detail(order_get(order.number))

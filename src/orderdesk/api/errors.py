@@ -9,8 +9,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from orderdesk.api.schemas import NO_NUL_PATTERN
 from orderdesk.api.services import IdempotencyConflict
-from orderdesk.orders.services import OrderRuleError, ShipmentRefused
-from orderdesk.payments.errors import PaymentRuleError
+from orderdesk.common.errors import BusinessRuleError
 
 WHERE = {"body", "query", "path", "header", "cookie", "form", "file", "payload"}
 
@@ -61,17 +60,9 @@ def install(api: NinjaAPI) -> None:
     def missing(request, error):
         return respond(request, detail("Not found."), 404)
 
-    @api.exception_handler(ShipmentRefused)
-    def refused(request, error: ShipmentRefused):
-        return respond(request, detail(error.reason, error.field), 409)
-
-    @api.exception_handler(OrderRuleError)
-    def order_rule(request, error: OrderRuleError):
-        return respond(request, detail(error.reason, error.field), 409)
-
-    @api.exception_handler(PaymentRuleError)
-    def payment_rule(request, error: PaymentRuleError):
-        return respond(request, detail(error.reason, error.field), 409)
+    @api.exception_handler(BusinessRuleError)
+    def rule(request, error: BusinessRuleError):
+        return respond(request, detail(error.reason, error.field), error.http_status)
 
     @api.exception_handler(IdempotencyConflict)
     def idempotency(request, error: IdempotencyConflict):

@@ -18,10 +18,12 @@ from orderdesk.accounts.services import account_create
 from orderdesk.api.models import IdempotencyRecord
 from orderdesk.api.schemas import OrderCreateIn
 from orderdesk.common.clock import now
+from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.permissions import require
 from orderdesk.orders.models import Order
-from orderdesk.orders.services import LineInput, OrderRuleError, order_create
+from orderdesk.orders.services import LineInput
 from orderdesk.payments.models import AuthorizationSource
+from orderdesk.workflows.intake import order_open
 
 CREATE_OPERATION = "order.create"
 # A request that died after creating its order is answered from the order after this long.
@@ -61,9 +63,9 @@ def order_create_checks(payload: OrderCreateIn, actor) -> None:
         return
     require(actor, "orders.process_card")
     if payload.payment_method == "terms":
-        raise OrderRuleError("Orders on terms are not authorized.", field="payment_token")
+        raise BusinessRuleError("Orders on terms are not authorized.", field="payment_token")
     if sum(line.unit_price * line.quantity for line in payload.lines) == 0:
-        raise OrderRuleError(
+        raise BusinessRuleError(
             "There is nothing to authorize on a zero total.", field="payment_token"
         )
 
@@ -71,13 +73,13 @@ def order_create_checks(payload: OrderCreateIn, actor) -> None:
 @transaction.atomic
 def _order_create(payload: OrderCreateIn, actor) -> Order:
     if payload.number and Order.objects.filter(number=payload.number).exists():
-        raise OrderRuleError(f"Order {payload.number} exists already.", field="number")
+        raise BusinessRuleError(f"Order {payload.number} exists already.", field="number")
     account = account_for_email(
         email=payload.account.email, name=payload.account.name, phone=payload.account.phone
     )
     try:
         with transaction.atomic():
-            return order_create(
+            return order_open(
                 account=account,
                 kind=payload.kind,
                 payment_method=payload.payment_method,
@@ -97,7 +99,7 @@ def _order_create(payload: OrderCreateIn, actor) -> Order:
                 actor=actor,
             )
     except IntegrityError as error:  # a concurrent request took the number
-        raise OrderRuleError(f"Order {payload.number} exists already.", field="number") from error
+        raise BusinessRuleError(f"Order {payload.number} exists already.", field="number") from error
 
 
 def _authorize_at_checkout(order: Order, payload: OrderCreateIn, actor) -> None:

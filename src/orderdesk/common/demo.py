@@ -39,11 +39,8 @@ from orderdesk.orders.models import (
 from orderdesk.orders.services import (
     LineInput,
     order_assign,
-    order_cancel,
-    order_create,
     order_delivery_date_set,
     order_note_add,
-    order_ship,
     order_status_set,
 )
 from orderdesk.payments.gateways import get_gateway
@@ -51,6 +48,9 @@ from orderdesk.payments.models import AuthorizationSource
 from orderdesk.payments.services import authorization_request, external_payment_record
 from orderdesk.payments.sweep import authorizations_expire
 from orderdesk.sandbox import server
+from orderdesk.workflows.cancellation import order_cancel
+from orderdesk.workflows.intake import order_open
+from orderdesk.workflows.shipping import order_ship
 
 SEED = "orderdesk-demo-1"
 FIRST_NUMBER = 10001
@@ -238,7 +238,7 @@ class DemoBuilder:
         moment = self.at(age)
         business = method == PaymentMethod.TERMS
         with as_of(moment):
-            order = order_create(
+            order = order_open(
                 account=account or self.account(rng, business=business),
                 kind=kind,
                 payment_method=method,

@@ -23,7 +23,8 @@ from orderdesk.accounts.models import Account
 from orderdesk.accounts.services import account_create
 from orderdesk.common.money import parse_major
 from orderdesk.orders.models import Order, OrderKind, PaymentMethod
-from orderdesk.orders.services import LineInput, order_create
+from orderdesk.orders.services import LineInput
+from orderdesk.workflows.intake import order_open
 
 COLUMNS = [
     "number",
@@ -134,7 +135,7 @@ def _order_import(row: ImportRow) -> Order:
     account = Account.objects.filter(ecommerce_email__iexact=row.email).first()
     if account is None:
         account = account_create(name=row.account_name, ecommerce_email=row.email, phone=row.phone)
-    return order_create(
+    return order_open(
         account=account,
         kind=row.kind,
         payment_method=row.payment_method,

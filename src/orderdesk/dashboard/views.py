@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
+from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.money import format_minor
 from orderdesk.dashboard import forms
 from orderdesk.dashboard.access import staff_required
@@ -29,12 +30,10 @@ from orderdesk.dashboard.selectors import (
 from orderdesk.dashboard.templatetags.dashboard import expiry_phrase, who
 from orderdesk.orders import services as order_services
 from orderdesk.orders.models import Order
-from orderdesk.payments.errors import PaymentRuleError
 from orderdesk.payments.models import AuthorizationSource, AuthorizationStatus
 from orderdesk.payments.selectors import order_payments, payment_security
 from orderdesk.payments.services import authorization_request, external_payment_record
-
-RULE_ERRORS = (order_services.OrderRuleError, PaymentRuleError)
+from orderdesk.workflows import cancellation, shipping
 
 
 @require_GET
@@ -167,7 +166,7 @@ def _act(request, order: Order, form, key: str, perform):
     if form.is_valid():
         try:
             outcome = perform(form.cleaned_data)
-        except RULE_ERRORS as error:
+        except BusinessRuleError as error:
             field = error.field if error.field in form.fields else None
             form.add_error(field, error.reason)
             messages.error(request, error.reason)
@@ -298,7 +297,7 @@ def order_ship(request, number: str):
         raise PermissionDenied("Only a supervisor may override the ship gate.")
 
     def perform(data):
-        order_services.order_ship(
+        shipping.order_ship(
             order=order, actor=request.user, override_reason=data["override_reason"]
         )
         shipped = order_for_screen(order.number)
@@ -317,7 +316,7 @@ def order_cancel(request, number: str):
     order = order_for_screen(number)
 
     def perform(data):
-        order_services.order_cancel(
+        cancellation.order_cancel(
             order=order, actor=request.user, reason=data["reason"], note=data["note"]
         )
         return f"Order {order.number} cancelled; any live authorization was voided."

@@ -34,6 +34,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orderdesk.common.clock import now
+from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.locks import lock_one
 from orderdesk.common.money import format_minor
 from orderdesk.common.permissions import require
@@ -48,7 +49,7 @@ from orderdesk.links.tokens import token_new
 from orderdesk.notifications.services import email_queue
 from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
 from orderdesk.orders.models import EventKind, Order
-from orderdesk.orders.services import LineInput, OrderRuleError, lines_total
+from orderdesk.orders.services import LineInput, lines_total
 from orderdesk.payments.errors import AuthorizationInProgress, NothingToAuthorize
 from orderdesk.payments.models import Authorization, AuthorizationSource, AuthorizationStatus
 from orderdesk.payments.services import (
@@ -67,16 +68,7 @@ CLAIM_TIMEOUT = timedelta(minutes=2)
 CUSTOMER = "customer"
 
 
-class LinkRuleError(Exception):
-    """A link action refused by a business rule; `reason` is shown to staff as is."""
-
-    def __init__(self, reason: str, *, field: str = ""):
-        super().__init__(reason)
-        self.reason = reason
-        self.field = field
-
-
-class ConfirmationRequired(LinkRuleError):
+class ConfirmationRequired(BusinessRuleError):
     """A re-trigger shortly after the last one: the CSR confirms before a second e-mail."""
 
 
@@ -130,7 +122,7 @@ def link_send_reauthorization(*, order: Order, actor, confirm: bool = False) -> 
         order = lock_one(Order.objects.select_related("account"), pk=order.pk)
         availability = reauthorization_availability(order)
         if not availability.allowed:
-            raise LinkRuleError(availability.reason)
+            raise BusinessRuleError(availability.reason)
         recent = link_recent_reauthorization(order)
         if recent is not None and not confirm:
             minutes = max(int((now() - recent.created_at).total_seconds() // 60), 1)
@@ -153,17 +145,17 @@ def link_send_price_increase(*, order: Order, actor, lines: list[LineInput]) -> 
     require(actor, "orders.send_payment_link")
     lines = [line for line in lines if line.description.strip()]
     if not lines:
-        raise LinkRuleError("Give at least one line with a description.", field="lines")
+        raise BusinessRuleError("Give at least one line with a description.", field="lines")
     if any(line.unit_price < 0 or line.quantity < 1 for line in lines):
-        raise LinkRuleError("Prices cannot be negative and quantities start at 1.", field="lines")
+        raise BusinessRuleError("Prices cannot be negative and quantities start at 1.", field="lines")
     with transaction.atomic():
         order = lock_one(Order.objects.select_related("account"), pk=order.pk)
         availability = price_increase_availability(order)
         if not availability.allowed:
-            raise LinkRuleError(availability.reason)
+            raise BusinessRuleError(availability.reason)
         new_total = lines_total(lines)
         if new_total <= order.total:
-            raise LinkRuleError(
+            raise BusinessRuleError(
                 f"The new total ({format_minor(new_total, order.currency)}) must be higher than "
                 f"the current total ({format_minor(order.total, order.currency)}).",
                 field="lines",
@@ -260,7 +252,7 @@ def link_revoke(*, link: PaymentLink, actor) -> PaymentLink:
     require(actor, "orders.send_payment_link")
     link = lock_one(PaymentLink.objects, pk=link.pk)
     if link.status != LinkStatus.OPEN:
-        raise LinkRuleError(f"The link is {link.get_status_display().lower()} already.")
+        raise BusinessRuleError(f"The link is {link.get_status_display().lower()} already.")
     link.status = LinkStatus.REVOKED
     link.save(update_fields=["status"])
     event_record(
@@ -424,8 +416,8 @@ def reauthorization_approve(
 def price_increase_approve(*, link: PaymentLink, payment_token: str, method: str) -> CheckoutResult:
     """Authorize the new total, then replace the old order by a new one in one transaction."""
     from orderdesk.crm.services import crm_message_queue
-    from orderdesk.orders.replacement import order_replace
     from orderdesk.payments.transfers import authorization_transfer
+    from orderdesk.workflows.replacement import order_replace
 
     old = link.order
     authorization = _authorize(link, old, payment_token, method)
@@ -457,7 +449,7 @@ def price_increase_approve(*, link: PaymentLink, payment_token: str, method: str
                 dedupe_key=f"order.replaced:link-{link.pk}",
                 order=new,
             )
-    except (OrderRuleError, LinkUnavailable) as refusal:
+    except (BusinessRuleError, LinkUnavailable) as refusal:
         # The old order or the link changed under us: release the new money.
         reason = getattr(refusal, "reason", "the link was closed")
         authorization_void(authorization, reason=f"price increase not applied: {reason}")
@@ -593,7 +585,7 @@ def link_paypal_start(*, link: PaymentLink, return_url: str) -> tuple[str, str]:
         raise LinkUnavailable
     gateway = get_gateway()
     if Capability.PAYPAL_APPROVAL not in gateway.capabilities:
-        raise LinkRuleError("PayPal is not available with this payment gateway.")
+        raise BusinessRuleError("PayPal is not available with this payment gateway.")
     return gateway.approval_start(amount=link.amount, currency=link.currency, return_url=return_url)
 
 

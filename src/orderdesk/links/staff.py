@@ -14,12 +14,13 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.money import format_minor
 from orderdesk.links import services
 from orderdesk.links.forms import LineFormSet, initial_lines
 from orderdesk.links.models import LinkStatus, PaymentLink
 from orderdesk.links.selectors import price_increase_availability
-from orderdesk.links.services import ConfirmationRequired, LinkRuleError
+from orderdesk.links.services import ConfirmationRequired
 from orderdesk.orders.models import Order
 from orderdesk.orders.services import lines_total
 
@@ -63,7 +64,7 @@ def reauthorize(request, number: str):
             "links/staff/confirm_retrigger.html",
             {"order": order, "question": question.reason},
         )
-    except LinkRuleError as refusal:
+    except BusinessRuleError as refusal:
         messages.error(request, f"Cart not re-triggered: {refusal.reason}")
     else:
         messages.success(request, _sent_text(sent, "Approve Order Payment link"))
@@ -90,7 +91,7 @@ def price_increase(request, number: str):
         return _price_increase_page(request, order, formset, new_total=lines_total(lines))
     try:
         sent = services.link_send_price_increase(order=order, actor=request.user, lines=lines)
-    except LinkRuleError as refusal:
+    except BusinessRuleError as refusal:
         return _price_increase_page(
             request, order, formset, new_total=lines_total(lines), error=refusal.reason
         )
@@ -121,7 +122,7 @@ def revoke(request, number: str, link_id: int):
     link = get_object_or_404(PaymentLink, pk=link_id, order=order)
     try:
         services.link_revoke(link=link, actor=request.user)
-    except LinkRuleError as refusal:
+    except BusinessRuleError as refusal:
         messages.error(request, f"Link not revoked: {refusal.reason}")
     else:
         messages.success(request, f"The payment link sent to {link.sent_to} no longer works.")

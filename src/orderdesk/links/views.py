@@ -19,13 +19,14 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.money import format_minor
 from orderdesk.links import services
 from orderdesk.links.forms import CheckoutForm
 from orderdesk.links.models import LinkPurpose
 from orderdesk.links.ratelimit import request_allowed
 from orderdesk.links.selectors import link_by_token, link_is_usable, link_summary
-from orderdesk.links.services import LinkBusy, LinkRuleError, LinkUnavailable, Outcome
+from orderdesk.links.services import LinkBusy, LinkUnavailable, Outcome
 from orderdesk.links.tokens import token_hash
 
 OUTCOME_TEMPLATES = {
@@ -179,7 +180,7 @@ def paypal_start(request, token: str, link):
         payment_token, approve_url = services.link_paypal_start(link=link, return_url=return_url)
     except LinkUnavailable:
         return _unavailable(request)
-    except LinkRuleError as refusal:
+    except BusinessRuleError as refusal:
         messages.error(request, refusal.reason)
         return HttpResponseRedirect(reverse("links:pay", args=[token]))
     # Only the PayPal order started here may pay for this link, in this browser.

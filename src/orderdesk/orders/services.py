@@ -1,4 +1,8 @@
-"""Order actions: create, change status, ship (behind the payment gate), cancel, notes."""
+"""Order actions: create, change work status, notes, assignment, delivery date.
+
+Shipping, cancelling and replacing change payments too: they are workflows
+(`orderdesk.workflows`), above both orders and payments.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,11 @@ from django.db import transaction
 from django.db.models import F
 
 from orderdesk.common.clock import now
+from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.locks import lock_one
 from orderdesk.common.permissions import require
 from orderdesk.orders.events import event_record
 from orderdesk.orders.models import (
-    CancelReason,
     EventKind,
     NumberSequence,
     Order,
@@ -21,19 +25,6 @@ from orderdesk.orders.models import (
     OrderStatus,
 )
 from orderdesk.orders.statuses import ORDER_STATUS_MACHINE
-
-
-class OrderRuleError(Exception):
-    """An order action refused by a business rule; `reason` is shown to staff as is."""
-
-    def __init__(self, reason: str, *, field: str = ""):
-        super().__init__(reason)
-        self.reason = reason
-        self.field = field
-
-
-class ShipmentRefused(OrderRuleError):
-    """Nothing ships without secured payment."""
 
 
 @dataclass(frozen=True)
@@ -75,11 +66,9 @@ def order_create(
 
     `supersedes` links a replacement to the order it replaces (the caller cancels that one).
     """
-    from orderdesk.payments.state import payment_state_refresh
-
     total = lines_total(lines)
     if any(line.unit_price < 0 or line.quantity < 1 for line in lines):
-        raise OrderRuleError("Prices cannot be negative and quantities start at 1.", field="lines")
+        raise BusinessRuleError("Prices cannot be negative and quantities start at 1.", field="lines")
     order = Order.objects.create(
         number=number or order_number_next(),
         account=account,
@@ -94,7 +83,6 @@ def order_create(
     )
     order_lines_write(order, lines)
     event_record(order, EventKind.CREATED, f"Order {order.number} created", actor=actor)
-    payment_state_refresh(order)
     return order
 
 
@@ -134,10 +122,10 @@ def order_status_set(*, order: Order, to: str, actor) -> Order:
     """Move work along (open → in progress → ready to ship). Shipping and cancelling have their own."""
     require(actor, "orders.work_order")
     if to in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
-        raise OrderRuleError("Use Ship or Cancel for that.", field="status")
+        raise BusinessRuleError("Use Ship or Cancel for that.", field="status")
     order = lock_one(Order.objects, pk=order.pk)
     if not ORDER_STATUS_MACHINE.allowed(order.status, to):
-        raise OrderRuleError(
+        raise BusinessRuleError(
             f"An order that is {order.get_status_display().lower()} cannot become "
             f"{OrderStatus(to).label.lower()}.",
             field="status",
@@ -145,107 +133,12 @@ def order_status_set(*, order: Order, to: str, actor) -> Order:
     return order_transition(order, to, actor=actor)
 
 
-def order_ship(*, order: Order, actor, override_reason: str = "") -> Order:
-    """Ship: capture at shipment; refuse unless payment is secured, or a supervisor overrides.
-
-    A refusal changes nothing but the timeline, which records it.
-    """
-    require(actor, "orders.ship_order")
-    try:
-        with transaction.atomic():
-            return _order_ship_locked(order, actor=actor, override_reason=override_reason)
-    except ShipmentRefused as refusal:
-        order_ship_refusal_record(order=order, actor=actor, reason=refusal.reason)
-        raise
-
-
-def _order_ship_locked(order: Order, *, actor, override_reason: str) -> Order:
-    from orderdesk.payments.errors import CaptureFailed
-    from orderdesk.payments.selectors import payment_security
-    from orderdesk.payments.services import authorization_capture
-    from orderdesk.payments.state import payment_state_refresh
-
-    order = lock_one(Order.objects, pk=order.pk)
-    if not ORDER_STATUS_MACHINE.allowed(order.status, OrderStatus.SHIPPED):
-        raise ShipmentRefused(
-            f"Only an order that is ready to ship can ship; this one is {order.get_status_display().lower()}."
-        )
-    security = payment_security(order)
-    if security.capturable:
-        try:
-            authorization_capture(order=order, actor=actor)
-        except CaptureFailed as error:
-            security = security.refused(error.reason)
-    if not security.secured:
-        _ship_override_check(
-            order, actor=actor, reason=security.reason, override_reason=override_reason
-        )
-    order_transition(order, OrderStatus.SHIPPED, actor=actor)
-    event_record(order, EventKind.SHIPPED, "Shipped", actor=actor)
-    payment_state_refresh(order)
-    return order
-
-
-def _ship_override_check(order: Order, *, actor, reason: str, override_reason: str) -> None:
-    if not override_reason.strip():
-        raise ShipmentRefused(f"Payment is not secured: {reason}")
-    require(actor, "orders.override_ship_gate")
-    event_record(
-        order,
-        EventKind.OVERRIDDEN,
-        f"Ship gate overridden: {override_reason.strip()} (payment: {reason})",
-        actor=actor,
-        details={"reason": override_reason.strip(), "gate": reason},
-    )
-
-
-@transaction.atomic
-def order_ship_refusal_record(*, order: Order, actor, reason: str) -> None:
-    """Keep a refused shipment on the timeline (the refusing transaction rolled back)."""
-    event_record(order, EventKind.SHIP_REFUSED, f"Shipment refused: {reason}", actor=actor)
-
-
-def order_cancel(
-    *,
-    order: Order,
-    actor,
-    reason: str = CancelReason.OTHER,
-    note: str = "",
-    permission_checked: bool = False,
-) -> Order:
-    """Cancel and void the order's live authorizations at the gateway."""
-    from orderdesk.payments.services import authorizations_void_all
-    from orderdesk.payments.state import payment_state_refresh
-
-    if not permission_checked:
-        require(actor, "orders.cancel_order")
-    with transaction.atomic():
-        order = lock_one(Order.objects, pk=order.pk)
-        if not ORDER_STATUS_MACHINE.allowed(order.status, OrderStatus.CANCELLED):
-            raise OrderRuleError(
-                f"An order that is {order.get_status_display().lower()} cannot be cancelled."
-            )
-        order.cancel_reason = reason
-        order_transition(
-            order, OrderStatus.CANCELLED, actor=actor, reason=note or CancelReason(reason).label
-        )
-        event_record(
-            order,
-            EventKind.CANCELLED,
-            f"Cancelled: {note or CancelReason(reason).label}",
-            actor=actor,
-        )
-        payment_state_refresh(order)
-    authorizations_void_all(order, actor=actor, reason="order cancelled")
-    return order
-
-
 @transaction.atomic
 def order_note_add(*, order: Order, actor, text: str):
     require(actor, "orders.work_order")
     text = text.strip()
     if not text:
-        raise OrderRuleError("Write the note first.", field="text")
+        raise BusinessRuleError("Write the note first.", field="text")
     return event_record(order, EventKind.NOTE, text[:500], actor=actor)
 
 

@@ -1,19 +1,13 @@
-class PaymentRuleError(Exception):
-    """A payment action refused by a business rule; `reason` is shown to staff as is."""
-
-    def __init__(self, reason: str, *, field: str = ""):
-        super().__init__(reason)
-        self.reason = reason
-        self.field = field
+from orderdesk.common.errors import BusinessRuleError
 
 
-class AuthorizationInProgress(PaymentRuleError):
+class AuthorizationInProgress(BusinessRuleError):
     """Another authorization of this order is pending or unknown: never authorize twice."""
 
 
-class NothingToAuthorize(PaymentRuleError):
+class NothingToAuthorize(BusinessRuleError):
     """The order owes nothing, or is not live."""
 
 
-class CaptureFailed(PaymentRuleError):
+class CaptureFailed(BusinessRuleError):
     """The gateway refused to capture."""

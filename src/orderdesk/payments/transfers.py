@@ -7,11 +7,11 @@ here, in the same transaction, so the money always belongs to exactly one live o
 
 from __future__ import annotations
 
+from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.locks import lock_one
 from orderdesk.common.money import format_minor
 from orderdesk.orders.events import event_record
 from orderdesk.orders.models import EventKind, Order
-from orderdesk.payments.errors import PaymentRuleError
 from orderdesk.payments.models import Authorization
 from orderdesk.payments.state import LIVE, payment_state_refresh
 
@@ -23,11 +23,11 @@ def authorization_transfer(
     authorization = lock_one(Authorization.objects, pk=authorization.pk)
     origin = authorization.order
     if authorization.status not in LIVE:
-        raise PaymentRuleError(
+        raise BusinessRuleError(
             f"Only a live authorization can move; this one is {authorization.status}."
         )
     if to_order.supersedes_id != origin.pk or to_order.currency != authorization.currency:
-        raise PaymentRuleError("An authorization moves only to the order that replaces its order.")
+        raise BusinessRuleError("An authorization moves only to the order that replaces its order.")
     authorization.order = to_order
     authorization.save(update_fields=["order", "updated_at"])
     text = f"Authorization of {format_minor(authorization.amount, authorization.currency)}"

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import re
 
+from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.locks import lock_one
 from orderdesk.orders.events import event_record
 from orderdesk.orders.models import CancelReason, EventKind, Order, OrderStatus
-from orderdesk.orders.services import LineInput, OrderRuleError, order_create, order_transition
+from orderdesk.orders.services import LineInput, order_transition
 from orderdesk.orders.statuses import ORDER_STATUS_MACHINE
+from orderdesk.payments.state import payment_state_refresh
+from orderdesk.workflows.intake import order_open
 
 
 def replacement_number(original: Order) -> str:
@@ -35,14 +38,12 @@ def order_replace(
     *, original: Order, lines: list[LineInput], actor=None, actor_label: str = ""
 ) -> Order:
     """Create the replacement and cancel the original (call inside a transaction)."""
-    from orderdesk.payments.state import payment_state_refresh
-
     original = lock_one(Order.objects.select_related("account"), pk=original.pk)
     if not ORDER_STATUS_MACHINE.allowed(original.status, OrderStatus.CANCELLED):
-        raise OrderRuleError(
+        raise BusinessRuleError(
             f"Order {original.number} is {original.get_status_display().lower()}; it cannot be replaced."
         )
-    replacement = order_create(
+    replacement = order_open(
         account=original.account,
         kind=original.kind,
         payment_method=original.payment_method,

@@ -1,0 +1,33 @@
+"""Cancelling an order: its live authorizations are released at the gateway."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from orderdesk.common.errors import BusinessRuleError
+from orderdesk.common.locks import lock_one
+from orderdesk.common.permissions import require
+from orderdesk.orders.events import event_record
+from orderdesk.orders.models import CancelReason, EventKind, Order, OrderStatus
+from orderdesk.orders.services import order_transition
+from orderdesk.orders.statuses import ORDER_STATUS_MACHINE
+from orderdesk.payments.services import authorizations_void_all
+from orderdesk.payments.state import payment_state_refresh
+
+
+def order_cancel(*, order: Order, actor, reason: str = CancelReason.OTHER, note: str = "") -> Order:
+    """Cancel and void the order's live authorizations at the gateway."""
+    require(actor, "orders.cancel_order")
+    with transaction.atomic():
+        order = lock_one(Order.objects, pk=order.pk)
+        if not ORDER_STATUS_MACHINE.allowed(order.status, OrderStatus.CANCELLED):
+            raise BusinessRuleError(
+                f"An order that is {order.get_status_display().lower()} cannot be cancelled."
+            )
+        order.cancel_reason = reason
+        text = note or CancelReason(reason).label
+        order_transition(order, OrderStatus.CANCELLED, actor=actor, reason=text)
+        event_record(order, EventKind.CANCELLED, f"Cancelled: {text}", actor=actor)
+        payment_state_refresh(order)
+    authorizations_void_all(order, actor=actor, reason="order cancelled")
+    return order
