@@ -122,12 +122,12 @@ def bench_user():
 def panel_function():
     """The dashboard's own selector when it exists, else the equivalent ORM query."""
     try:
-        from orderdesk.dashboard.selectors import unpaid_panel
+        from orderdesk.unpaid.rows import unpaid_panel
     except ImportError:
         unpaid_panel = None
     if unpaid_panel is not None:
         user = bench_user()
-        return "orderdesk.dashboard.selectors.unpaid_panel", lambda: unpaid_panel(user=user)
+        return "orderdesk.unpaid.rows.unpaid_panel", lambda: unpaid_panel(user=user)
     return "equivalent ORM query on Order (no dashboard selector yet)", panel_orm_query
 
 

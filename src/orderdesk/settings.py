@@ -126,9 +126,10 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en-us"
 USE_I18N = True
 USE_TZ = True
-TIME_ZONE = "UTC"
+# Times are stored in UTC; the business time zone is what staff and customers read, in
+# templates, e-mails and the timeline (Django converts on output).
+TIME_ZONE = os.environ.get("ORDERDESK_TIME_ZONE", "America/New_York")
 # Business time zone: used only to display times to staff and customers.
-ORDERDESK_TIME_ZONE = os.environ.get("ORDERDESK_TIME_ZONE", "America/New_York")
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

@@ -10,8 +10,8 @@ from django.test import Client
 from orderdesk.common.clock import now
 from orderdesk.common.sql import status_in
 from orderdesk.crm.services import crm_message_queue
-from orderdesk.dashboard.selectors import unpaid_counts
 from orderdesk.payments.models import Authorization, AuthorizationStatus
+from orderdesk.unpaid.counts import unpaid_counts
 from tests.factories import DECLINE_CARD, authorize, make_order
 
 pytestmark = pytest.mark.django_db

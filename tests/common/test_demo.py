@@ -120,7 +120,7 @@ def test_demo_replaced_order_is_cancelled_and_linked_to_its_replacement():
 
 
 def test_demo_has_a_declined_price_increase_still_on_the_unpaid_panel():
-    from orderdesk.dashboard.selectors import unpaid_panel
+    from orderdesk.unpaid.rows import unpaid_panel
 
     load()
     declined = Order.objects.get(events__kind="declined")

@@ -31,7 +31,7 @@ def post(client, name, order, data=None):
 
 
 def test_order_screen_shows_details_history_and_times_in_the_business_zone(client, csr, settings):
-    settings.ORDERDESK_TIME_ZONE = "America/New_York"
+    settings.TIME_ZONE = "America/New_York"
     order = make_order(estimated_delivery_date=date(2030, 3, 4))
     authorization = authorize(order)
     client.force_login(csr)

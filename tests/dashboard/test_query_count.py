@@ -61,7 +61,8 @@ def test_panel_fragment_and_export_query_counts_do_not_grow(client, csr, supervi
 def test_the_panel_page_is_one_count_query_plus_one_per_group_on_the_page(csr):
     """The counts are one query; the urgency page reads each group it spans with an
     index-ordered query of its own (so no query sorts every unpaid order): at most six."""
-    from orderdesk.dashboard.selectors import GROUPS, unpaid_panel
+    from orderdesk.unpaid.groups import GROUPS
+    from orderdesk.unpaid.rows import unpaid_panel
 
     add_unpaid_orders(12, assignee=csr, csr=csr)
     with CaptureQueriesContext(connection) as captured:

@@ -8,14 +8,11 @@ import pytest
 from django.urls import reverse
 
 from orderdesk.common.clock import now
-from orderdesk.dashboard.selectors import (
-    GROUPS,
-    unpaid_by_days_to_expiry,
-    unpaid_panel,
-    unpaid_panel_queryset,
-)
 from orderdesk.orders.services import order_assign
 from orderdesk.payments.sweep import authorizations_expire
+from orderdesk.unpaid.figures import unpaid_by_days_to_expiry
+from orderdesk.unpaid.groups import GROUPS
+from orderdesk.unpaid.rows import unpaid_panel, unpaid_panel_queryset
 from orderdesk.workflows.cancellation import order_cancel
 from tests.dashboard.scenario import aged_authorization, scenario_build
 from tests.factories import authorize, make_account, make_order

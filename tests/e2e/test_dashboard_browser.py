@@ -6,8 +6,8 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from orderdesk.dashboard.selectors import GROUPS
 from orderdesk.orders.models import OrderStatus, PaymentState
+from orderdesk.unpaid.groups import GROUPS
 from tests.dashboard.scenario import scenario_build
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -17,10 +17,10 @@ from django.views.decorators.http import require_GET
 from orderdesk.common.clock import now
 from orderdesk.common.sql import status_in
 from orderdesk.crm.models import CrmMessage
-from orderdesk.dashboard.selectors import unpaid_counts
 from orderdesk.orders.models import FINISHED_STATUSES, Order, PaymentState
 from orderdesk.payments.models import Authorization, AuthorizationStatus
 from orderdesk.payments.state import LIVE as LIVE_AUTHORIZATION
+from orderdesk.unpaid.counts import unpaid_counts
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

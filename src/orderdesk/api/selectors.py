@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from orderdesk.common.clock import now
-from orderdesk.dashboard.selectors import unpaid_condition
 from orderdesk.orders.models import Order, OrderEvent
 from orderdesk.payments.selectors import order_payments
 from orderdesk.payments.state import amount_paid
+from orderdesk.unpaid.groups import unpaid_condition
 
 TIMELINE_LIMIT = 500
 

@@ -5,8 +5,8 @@ customer, not authorized.
 
 from __future__ import annotations
 
-from orderdesk.dashboard.selectors import unpaid_panel as dashboard_panel
 from orderdesk.orders.models import Order
+from orderdesk.unpaid.rows import unpaid_panel as dashboard_panel
 
 
 def unpaid_panel(

@@ -6,17 +6,12 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
-
-from orderdesk.dashboard.selectors import business_zone
 
 VIEW_PERMISSION = "orders.view_order"
 
 
 def staff_required(*permissions: str):
     """Anonymous people go to the log-in page; others need staff status and the permissions.
-
-    Pages render in the business time zone, so every time staff read is in that zone.
     """
 
     def decorator(view):
@@ -27,8 +22,7 @@ def staff_required(*permissions: str):
                 return redirect_to_login(request.get_full_path())
             if not user.is_staff or not user.has_perms((VIEW_PERMISSION, *permissions)):
                 raise PermissionDenied("Your role does not allow this.")
-            with timezone.override(business_zone()):
-                return view(request, *args, **kwargs)
+            return view(request, *args, **kwargs)
 
         return wrapped
 

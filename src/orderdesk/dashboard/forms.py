@@ -5,8 +5,9 @@ from __future__ import annotations
 from django import forms
 
 from orderdesk.common.money import parse_major
-from orderdesk.dashboard.selectors import GROUPS, SORTS
 from orderdesk.orders.models import CancelReason, OrderKind, OrderStatus
+from orderdesk.unpaid.groups import GROUPS
+from orderdesk.unpaid.rows import SORTS
 
 
 class PanelFilterForm(forms.Form):

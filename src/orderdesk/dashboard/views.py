@@ -18,21 +18,16 @@ from orderdesk.dashboard import forms
 from orderdesk.dashboard.access import staff_required
 from orderdesk.dashboard.charts import bar_chart
 from orderdesk.dashboard.order_screen import order_actions
-from orderdesk.dashboard.selectors import (
-    business_zone,
-    order_for_screen,
-    order_timeline,
-    unpaid_by_days_to_expiry,
-    unpaid_panel,
-    unpaid_panel_queryset,
-    work_in_progress,
-)
+from orderdesk.dashboard.selectors import order_for_screen, order_timeline
 from orderdesk.dashboard.templatetags.dashboard import expiry_phrase, who
 from orderdesk.orders import services as order_services
 from orderdesk.orders.models import Order
 from orderdesk.payments.models import AuthorizationSource, AuthorizationStatus
 from orderdesk.payments.selectors import order_payments, payment_security
 from orderdesk.payments.services import authorization_request, external_payment_record
+from orderdesk.unpaid.figures import unpaid_by_days_to_expiry, work_in_progress
+from orderdesk.unpaid.groups import GROUPS
+from orderdesk.unpaid.rows import unpaid_panel, unpaid_panel_queryset
 from orderdesk.workflows import cancellation, shipping
 
 
@@ -83,9 +78,7 @@ def _csv_cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _csv_rows(queryset, zone):
-    from orderdesk.dashboard.selectors import GROUPS
-
+def _csv_rows(queryset):
     yield CSV_HEADER
     for order in queryset.iterator(chunk_size=1000):
         expires = order.payment_expires_at
@@ -99,11 +92,11 @@ def _csv_rows(queryset, zone):
             format_minor(order.total, order.currency),
             format_minor(order.authorized_amount, order.currency),
             order.get_payment_state_display(),
-            timezone.localtime(expires, zone).isoformat(timespec="minutes") if expires else "",
+            timezone.localtime(expires).isoformat(timespec="minutes") if expires else "",
             expiry_phrase(expires),
             order.estimated_delivery_date.isoformat() if order.estimated_delivery_date else "",
             order.last_action,
-            timezone.localtime(acted, zone).isoformat(timespec="minutes") if acted else "",
+            timezone.localtime(acted).isoformat(timespec="minutes") if acted else "",
             who(order.assigned_to),
         ]
 
@@ -117,10 +110,10 @@ def unpaid_csv(request):
     writer = csv.writer(_Echo())
     rows = (
         writer.writerow([_csv_cell(cell) for cell in row])
-        for row in _csv_rows(queryset, business_zone())
+        for row in _csv_rows(queryset)
     )
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime(timezone.now(), business_zone()).strftime("%Y%m%d-%H%M")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="unpaid-orders-{stamp}.csv"'
     return response
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.utils.timezone import localdate
 
 from orderdesk.common.clock import now
 from orderdesk.links.models import LinkPurpose, LinkStatus, PaymentLink
@@ -96,14 +97,6 @@ def price_increase_availability(order: Order) -> ActionAvailability:
     return ActionAvailability(True)
 
 
-def _local_date(moment):
-    from zoneinfo import ZoneInfo
-
-    from django.utils import timezone
-
-    return timezone.localtime(moment, ZoneInfo(settings.ORDERDESK_TIME_ZONE)).date()
-
-
 def _reason(link: PaymentLink) -> str:
     order = link.order
     if link.purpose == LinkPurpose.PRICE_INCREASE:
@@ -115,11 +108,11 @@ def _reason(link: PaymentLink) -> str:
         return "We have not been able to secure the payment for this order yet."
     if expires_at <= now():
         return (
-            f"The payment authorization for this order expired on {_local_date(expires_at):%B %d, %Y} "
+            f"The payment authorization for this order expired on {localdate(expires_at):%B %d, %Y} "
             "before your order was ready. Please approve the payment again; nothing is charged until it ships."
         )
     return (
-        f"The payment authorization for this order expires on {_local_date(expires_at):%B %d, %Y}, "
+        f"The payment authorization for this order expires on {localdate(expires_at):%B %d, %Y}, "
         "before your order will be ready. Please approve the payment again; nothing is charged until it ships."
     )
 
@@ -151,6 +144,6 @@ def link_summary(link: PaymentLink) -> dict:
         "proposed_lines": proposed_lines,
         "proposed_total": link.proposed_total,
         "estimated_delivery_date": order.estimated_delivery_date,
-        "link_expires_on": _local_date(link.expires_at),
+        "link_expires_on": localdate(link.expires_at),
         "reason": _reason(link),
     }

@@ -106,12 +106,6 @@ def link_url(token: str) -> str:
     return settings.ORDERDESK_BASE_URL.rstrip("/") + reverse("links:pay", args=[token])
 
 
-def _local(moment):
-    from zoneinfo import ZoneInfo
-
-    return timezone.localtime(moment, ZoneInfo(settings.ORDERDESK_TIME_ZONE))
-
-
 # --- sending ---------------------------------------------------------------------------
 
 
@@ -211,7 +205,7 @@ def _link_create(
         order,
         EventKind.LINK_SENT,
         f"{label} link for {format_minor(amount, order.currency)} sent to {link.sent_to}; "
-        f"expires {_local(link.expires_at):%b %d, %Y}",
+        f"expires {timezone.localtime(link.expires_at):%b %d, %Y}",
         actor=actor,
         details={"link": link.pk, "purpose": purpose},
     )

@@ -78,7 +78,7 @@ def who(user) -> str:
 def business_time_zone() -> str:
     from django.conf import settings
 
-    return settings.ORDERDESK_TIME_ZONE.replace("_", " ")
+    return settings.TIME_ZONE.replace("_", " ")
 
 
 @register.simple_tag(takes_context=True)

@@ -1,0 +1,69 @@
+"""How many orders each group of the panel holds: one index-only aggregate."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Case, CharField, Count, F, Value, When
+
+from orderdesk.common.clock import now
+from orderdesk.orders.models import PaymentState
+from orderdesk.unpaid.groups import GROUPS, NOT_AUTHORIZED_STATES, live_orders, narrow, panel_arms
+
+
+def unpaid_counts(
+    *, user, kind: str | None = None, mine: bool = False, search: str = "", moment=None
+) -> dict[str, int]:
+    """How many orders each group holds under the filters other than the group: one query.
+
+    A UNION ALL of three index-only aggregates over live orders: the unpaid states grouped
+    by payment state (order_payment_panel), the authorized orders lapsed or expiring within
+    the warning window (the same index, a range), and the authorized orders beyond the
+    window that expire by their delivery day (order_delivery_risk).
+    """
+    moment = moment or now()
+    arms = panel_arms(moment)
+    live = narrow(
+        live_orders(),
+        user=user,
+        kind=kind,
+        mine=mine,
+        search=search,
+    ).order_by()
+    window_end = moment + timedelta(days=settings.ORDERDESK_WARNING_DAYS)
+    by_state = (
+        live.filter(arms["state"])
+        .annotate(key=F("payment_state"))
+        .values("key")
+        .annotate(n=Count("pk"))
+    )
+    soon = (
+        live.filter(arms["soon"])
+        .annotate(
+            key=Case(
+                When(payment_expires_at__lte=moment, then=Value("authorized:lapsed")),
+                default=Value("authorized:soon"),
+                output_field=CharField(),
+            )
+        )
+        .values("key")
+        .annotate(n=Count("pk"))
+    )
+    delivery = (
+        live.filter(arms["delivery"], payment_expires_at__gte=window_end)
+        .annotate(key=Value("authorized:delivery", output_field=CharField()))
+        .values("key")
+        .annotate(n=Count("pk"))
+    )
+    found: dict[str, int] = {}
+    for key, number in by_state.union(soon, delivery, all=True).values_list("key", "n"):
+        found[key] = found.get(key, 0) + number
+    counts = {
+        "failed": found.get(PaymentState.FAILED, 0),
+        "expired": found.get(PaymentState.EXPIRED, 0) + found.get("authorized:lapsed", 0),
+        "expiring": found.get("authorized:soon", 0) + found.get("authorized:delivery", 0),
+        "awaiting_customer": found.get(PaymentState.AWAITING_CUSTOMER, 0),
+        "not_authorized": sum(found.get(state, 0) for state in NOT_AUTHORIZED_STATES),
+    }
+    return {group.key: counts[group.key] for group in GROUPS}
