@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "orderdesk.crm",
     "orderdesk.dashboard",
     "orderdesk.api",
+    "orderdesk.operations",
 ]
 
 MIDDLEWARE = [

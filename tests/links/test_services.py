@@ -10,7 +10,6 @@ from django.test.utils import CaptureQueriesContext
 
 from orderdesk.common.clock import now
 from orderdesk.common.errors import BusinessRuleError
-from orderdesk.common.maintenance import JOBS
 from orderdesk.crm.models import CrmMessage
 from orderdesk.links import services
 from orderdesk.links.models import LinkPurpose, LinkStatus, PaymentLink
@@ -26,6 +25,7 @@ from orderdesk.links.services import (
     price_increase_decline,
 )
 from orderdesk.notifications.models import OutboundEmail
+from orderdesk.operations.maintenance import JOBS
 from orderdesk.orders.models import CancelReason, EventKind, Order, OrderStatus, PaymentState
 from orderdesk.orders.services import (
     LineInput,

@@ -17,7 +17,9 @@ from django.db import transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.statemachine import TransitionNotAllowed
+from orderdesk.links.models import LinkStatus, PaymentLink
 from orderdesk.links.services import (
     LinkBusy,
     LinkUnavailable,
@@ -37,9 +39,7 @@ from orderdesk.payments.state import (
     PaymentSnapshot,
     amount_paid,
     current_authorization,
-    has_open_link,
     payment_state_compute,
-    price_increase_declined,
 )
 from orderdesk.payments.sweep import authorizations_expire
 from orderdesk.workflows.cancellation import order_cancel
@@ -59,6 +59,7 @@ pytestmark = pytest.mark.django_db
 DAY = 24 * 3600
 START = datetime(2026, 1, 5, 12, 0, 0, tzinfo=timezone.utc)
 REFUSALS = (
+    BusinessRuleError,
     TransitionNotAllowed,
     PermissionDenied,
     LinkBusy,
@@ -176,6 +177,22 @@ def run_step(step, orders, traveller, csr, supervisor):
         order_status_set(order=order, to=args[1], actor=csr)
 
 
+def has_open_link(order: Order) -> bool:
+    return PaymentLink.objects.filter(order=order, status=LinkStatus.OPEN).exists()
+
+
+def price_increase_declined(order: Order) -> bool:
+    """The newest link is a declined price increase and no authorization came after it."""
+    newest = PaymentLink.objects.filter(order=order).order_by("-id").first()
+    return (
+        newest is not None
+        and newest.status == LinkStatus.DECLINED
+        and not Authorization.objects.filter(
+            order=order, created_at__gt=newest.completed_at
+        ).exists()
+    )
+
+
 def payment_state_by_queries(order: Order) -> PaymentSnapshot:
     """The rules of payment_state_compute asked of the database one query at a time."""
     if order.status == OrderStatus.CANCELLED:
@@ -227,6 +244,8 @@ def assert_every_order_matches_its_rebuilt_state():
         stored = (order.payment_state, order.payment_expires_at, order.authorized_amount)
         expected = (rebuilt.state, rebuilt.expires_at, rebuilt.authorized_amount)
         assert stored == expected, f"order {order.number} ({order.status})"
+        # The link facts the link workflow records on the order agree with the links.
+        assert order.customer_link_open == has_open_link(order), f"order {order.number}"
         assert rebuilt == payment_state_by_queries(order), f"order {order.number}"
 
 

@@ -1,19 +1,7 @@
 from django.contrib import admin
 
 from orderdesk.api.models import ApiKey, IdempotencyRecord
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Keys are made with `manage.py createapikey` (which shows the key once), never here."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from orderdesk.common.admin import ReadOnlyAdmin
 
 
 @admin.register(ApiKey)

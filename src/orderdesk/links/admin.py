@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from orderdesk.common.admin import ReadOnlyAdmin
 from orderdesk.links.models import PaymentLink
-from orderdesk.orders.admin import ReadOnlyAdmin
 
 
 @admin.register(PaymentLink)

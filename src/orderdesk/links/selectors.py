@@ -12,6 +12,7 @@ from orderdesk.common.clock import now
 from orderdesk.links.models import LinkPurpose, LinkStatus, PaymentLink
 from orderdesk.links.tokens import token_hash, token_well_formed
 from orderdesk.orders.models import Order, OrderStatus, PaymentMethod, PaymentState
+from orderdesk.payments.state import CustomerLinkFacts
 
 # A re-trigger within this window of the last one asks the CSR to confirm.
 RETRIGGER_CONFIRM_WINDOW = timedelta(minutes=10)
@@ -34,6 +35,19 @@ def link_is_usable(link: PaymentLink | None) -> bool:
 
 def link_open_for_order(order: Order) -> PaymentLink | None:
     return PaymentLink.objects.filter(order=order, status=LinkStatus.OPEN).first()
+
+
+def customer_link_facts(order: Order) -> CustomerLinkFacts:
+    """What the payment state needs of the order's links, read from its newest link: a new
+    link revokes any open one, so an open link is always the newest."""
+    newest = PaymentLink.objects.filter(order=order).order_by("-id").first()
+    if newest is None:
+        return CustomerLinkFacts()
+    declined = newest.status == LinkStatus.DECLINED
+    return CustomerLinkFacts(
+        open=newest.status == LinkStatus.OPEN,
+        declined_at=newest.completed_at if declined else None,
+    )
 
 
 def link_declined_for_order(order: Order) -> PaymentLink | None:

@@ -40,6 +40,7 @@ from orderdesk.common.money import format_minor
 from orderdesk.common.permissions import require
 from orderdesk.links.models import LinkPurpose, LinkStatus, PaymentLink
 from orderdesk.links.selectors import (
+    customer_link_facts,
     link_expiry_from,
     link_recent_reauthorization,
     price_increase_availability,
@@ -58,7 +59,7 @@ from orderdesk.payments.services import (
     authorization_void,
     outstanding_amount,
 )
-from orderdesk.payments.state import LIVE, payment_state_refresh
+from orderdesk.payments.state import LIVE, CustomerLinkFacts, payment_state_refresh
 
 logger = logging.getLogger("orderdesk.links")
 
@@ -100,6 +101,13 @@ class CheckoutResult:
     order: Order
     message: str = ""
     attempts_left: int = 0
+
+
+def _payment_state_refresh(order: Order, *, link: CustomerLinkFacts | None = None, **options):
+    """Store the order's payment state with the link facts it depends on: every change of
+    a link passes through here, so the order never disagrees with its links. A caller that
+    knows the facts (the newest link just completed) passes them and saves a query."""
+    return payment_state_refresh(order, link=link or customer_link_facts(order), **options)
 
 
 def link_url(token: str) -> str:
@@ -209,7 +217,7 @@ def _link_create(
         actor=actor,
         details={"link": link.pk, "purpose": purpose},
     )
-    payment_state_refresh(order)
+    _payment_state_refresh(order)
     return link, token
 
 
@@ -256,7 +264,7 @@ def link_revoke(*, link: PaymentLink, actor) -> PaymentLink:
         actor=actor,
         details={"link": link.pk},
     )
-    payment_state_refresh(link.order)
+    _payment_state_refresh(link.order)
     return link
 
 
@@ -396,7 +404,10 @@ def reauthorization_approve(
                 )
             else:
                 outcome = None  # closed under us (the claim makes this unreachable)
-        payment_state_refresh(order, also=LAST_ACTION_FIELDS)
+        # The link was the newest (it was open): once completed, no link is open.
+        completed = outcome is not None and outcome.outcome == Outcome.APPROVED
+        facts = CustomerLinkFacts() if completed else None
+        _payment_state_refresh(order, also=LAST_ACTION_FIELDS, link=facts)
     if outcome is None:
         raise LinkUnavailable
     if outcome.outcome != Outcome.APPROVED:
@@ -437,6 +448,8 @@ def price_increase_approve(*, link: PaymentLink, payment_token: str, method: str
                 event_record(
                     order, EventKind.APPROVED, text, actor_label=CUSTOMER, details={"link": link.pk}
                 )
+            # The link closed: the replaced order (as order_replace left it) records so.
+            _payment_state_refresh(new.supersedes)
             crm_message_queue(
                 topic="order.replaced",
                 payload=_replaced_payload(old, new),
@@ -489,7 +502,7 @@ def _link_close(link: PaymentLink, status: str, text: str) -> None:
         link.status = status
         link.save(update_fields=["status"])
         event_record(link.order, EventKind.LINK_REVOKED, text, details={"link": link.pk})
-        payment_state_refresh(link.order)
+        _payment_state_refresh(link.order)
 
 
 def _attempt_unsuccessful(link: PaymentLink, authorization: Authorization) -> CheckoutResult:
@@ -498,7 +511,7 @@ def _attempt_unsuccessful(link: PaymentLink, authorization: Authorization) -> Ch
         return CheckoutResult(Outcome.PENDING, order)
     with transaction.atomic():
         result = _attempt_failure_record(link, order, authorization)
-        payment_state_refresh(order, also=LAST_ACTION_FIELDS)
+        _payment_state_refresh(order, also=LAST_ACTION_FIELDS)
     return result
 
 
@@ -566,7 +579,7 @@ def price_increase_decline(*, link: PaymentLink) -> CheckoutResult:
         actor_label=CUSTOMER,
         details={"link": link.pk},
     )
-    payment_state_refresh(order)
+    _payment_state_refresh(order)
     return CheckoutResult(Outcome.DECLINED, order)
 
 
@@ -610,5 +623,5 @@ def links_expire(at=None) -> int:
                 "Payment link expired without an answer from the customer",
                 actor_label="link expiry",
             )
-            payment_state_refresh(order)
+            _payment_state_refresh(order)
     return expired

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from orderdesk.common.admin import ReadOnlyAdmin
 from orderdesk.notifications.models import OutboundEmail
-from orderdesk.orders.admin import ReadOnlyAdmin
 
 
 @admin.register(OutboundEmail)

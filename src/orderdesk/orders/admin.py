@@ -1,24 +1,12 @@
 from django.contrib import admin
 
+from orderdesk.common.admin import ReadOnlyAdmin
 from orderdesk.orders.models import Order, OrderEvent, OrderLine
 
 
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Timeline and payment records change only through the services."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Order)

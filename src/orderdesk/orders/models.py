@@ -88,6 +88,12 @@ class Order(models.Model):
     authorized_amount = models.BigIntegerField(default=0)
     last_action = models.CharField(max_length=200, blank=True)
     last_action_at = models.DateTimeField(null=True, blank=True)
+    # What the payment state needs to know of the customer's payment links, recorded by the
+    # link workflow whenever a link opens or closes (payments never reads the links).
+    customer_link_open = models.BooleanField(default=False)
+    price_declined_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the customer declined the newest price increase"
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from orderdesk.orders.admin import ReadOnlyAdmin
+from orderdesk.common.admin import ReadOnlyAdmin
 from orderdesk.payments.models import Authorization, Capture, ExternalPayment
 
 

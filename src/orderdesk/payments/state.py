@@ -8,13 +8,15 @@ agree with this function, which a test checks.
 The records are read in one statement (the order joined to its authorizations, a handful
 per order, with the amount paid and the open-link check as subqueries) and the rules are
 applied to them in Python, which `current_authorization` and the others below state as
-queries.
+queries. What the state needs of the customer's payment links (one open; the newest a
+declined price increase) is recorded on the order by the link workflow, which passes it
+here as `CustomerLinkFacts` whenever a link opens or closes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import cache
 
 from django.db import connection
@@ -27,6 +29,7 @@ from orderdesk.payments.models import Authorization, AuthorizationStatus, Captur
 LIVE = (AuthorizationStatus.AUTHORIZED, AuthorizationStatus.PARTIALLY_CAPTURED)
 FAILED = (AuthorizationStatus.DECLINED, AuthorizationStatus.ERROR)
 PAYMENT_STATE_FIELDS = ("payment_state", "payment_expires_at", "authorized_amount")
+LINK_FIELDS = ("customer_link_open", "price_declined_at")
 AUTHORIZATION_FACTS = ("id", "status", "amount", "expires_at", "created_at")
 
 
@@ -48,6 +51,15 @@ class AuthorizationFacts:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class CustomerLinkFacts:
+    """The order's payment links as the payment state sees them: whether one is open, and
+    when the customer declined the newest one if it was a price increase they declined."""
+
+    open: bool = False
+    declined_at: datetime | None = None
+
+
 def amount_paid(order: Order) -> int:
     captured = Capture.objects.filter(authorization__order=order).aggregate(s=Sum("amount"))["s"]
     external = ExternalPayment.objects.filter(order=order).aggregate(s=Sum("amount"))["s"]
@@ -64,21 +76,12 @@ def current_authorization(order: Order, at: datetime | None = None) -> Authoriza
     )
 
 
-def has_open_link(order: Order) -> bool:
-    from orderdesk.links.models import LinkStatus, PaymentLink
-
-    return PaymentLink.objects.filter(order=order, status=LinkStatus.OPEN).exists()
-
-
 @cache
 def _records_sql(quote) -> str:
-    # Raw SQL, because compiling the same statement through the ORM (three correlated
+    # Raw SQL, because compiling the same statement through the ORM (two correlated
     # subqueries) cost ten times more than running it, on every change of every order.
-    from orderdesk.links.models import PaymentLink
-
-    authorization, capture, external, link, order = (
-        quote(model._meta.db_table)
-        for model in (Authorization, Capture, ExternalPayment, PaymentLink, Order)
+    authorization, capture, external, order = (
+        quote(model._meta.db_table) for model in (Authorization, Capture, ExternalPayment, Order)
     )
     return (
         "SELECT a.id, a.status, a.amount, a.expires_at, a.created_at, "  # noqa: S608 (tables from models)
@@ -86,72 +89,65 @@ def _records_sql(quote) -> str:
         "ON c.authorization_id = ca.id WHERE ca.order_id = o.id), 0) AS captured, "
         f"COALESCE((SELECT SUM(e.amount) FROM {external} e WHERE e.order_id = o.id), 0) "
         "AS external, "
-        f"EXISTS (SELECT 1 FROM {link} l WHERE l.order_id = o.id AND l.status = %s) "
-        "AS link_open, "
-        # The order's newest link is a declined price increase and no authorization was
-        # attempted after the decline: see price_increase_declined.
-        f"EXISTS (SELECT 1 FROM {link} d WHERE d.order_id = o.id AND d.status = %s "
-        f"AND NOT EXISTS (SELECT 1 FROM {link} n WHERE n.order_id = o.id AND n.id > d.id) "
-        f"AND NOT EXISTS (SELECT 1 FROM {authorization} da WHERE da.order_id = o.id "
-        "AND da.created_at > d.completed_at)) AS price_declined "
+        "o.customer_link_open AS link_open, o.price_declined_at AS declined_at "
         f"FROM {order} o LEFT OUTER JOIN {authorization} a ON a.order_id = o.id "
         "WHERE o.id = %s"
     )
 
 
-def price_increase_declined(order: Order) -> bool:
-    """The customer declined the order's last price increase and nothing has been tried
-    since: no newer link, no authorization attempted after the decline. The order then
-    waits for a price the customer accepts, even while an older hold covers its total."""
-    from orderdesk.links.models import LinkStatus, PaymentLink
-
-    newest = PaymentLink.objects.filter(order=order).order_by("-id").first()
-    return (
-        newest is not None
-        and newest.status == LinkStatus.DECLINED
-        and not Authorization.objects.filter(
-            order=order, created_at__gt=newest.completed_at
-        ).exists()
+def price_increase_declined(declined_at: datetime | None, authorizations) -> bool:
+    """The customer declined the order's newest price increase and nothing has been tried
+    since (no authorization attempted after the decline). The order then waits for a price
+    the customer accepts, even while an older hold covers its total."""
+    return declined_at is not None and not any(
+        authorization.created_at > declined_at for authorization in authorizations
     )
 
 
 @dataclass(frozen=True)
 class PaymentRecords:
     paid: int
-    open_link: bool
-    price_declined: bool
+    link: CustomerLinkFacts
     authorizations: list[AuthorizationFacts]
 
 
 def payment_records_read(order: Order) -> PaymentRecords:
-    """The amount paid (captures and external payments), whether a link is open, whether
-    a price increase was declined, and the order's authorizations: one statement (the
-    order joined to its authorizations)."""
-    from orderdesk.links.models import LinkStatus
-
-    rows = Authorization.objects.raw(
-        _records_sql(connection.ops.quote_name),
-        [LinkStatus.OPEN.value, LinkStatus.DECLINED.value, order.pk],
-    )
-    paid, open_link, declined, authorizations = 0, False, False, []
+    """The amount paid (captures and external payments), the link facts recorded on the
+    order, and the order's authorizations: one statement (the order joined to its
+    authorizations)."""
+    rows = Authorization.objects.raw(_records_sql(connection.ops.quote_name), [order.pk])
+    paid, link, authorizations = 0, CustomerLinkFacts(), []
     for row in rows:  # model instances with the columns above (the converters applied)
-        paid, open_link = row.captured + row.external, bool(row.link_open)
-        declined = bool(row.price_declined)
+        paid = row.captured + row.external
+        link = CustomerLinkFacts(bool(row.link_open), _aware(row.declined_at))
         if row.id is not None:  # else the order has no authorization: one row of NULLs
             authorizations.append(
                 AuthorizationFacts(*(getattr(row, column) for column in AUTHORIZATION_FACTS))
             )
-    return PaymentRecords(paid, open_link, declined, authorizations)
+    return PaymentRecords(paid, link, authorizations)
 
 
-def payment_state_compute(order: Order, at: datetime | None = None) -> PaymentSnapshot:
+def _aware(value):
+    # A column read through a raw query of another model gets no converter: on SQLite a
+    # datetime arrives as text, naive in UTC.
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=timezone.utc)
+
+
+def payment_state_compute(
+    order: Order, at: datetime | None = None, *, link: CustomerLinkFacts | None = None
+) -> PaymentSnapshot:
+    """The payment state from the records; `link`, when given, replaces the link facts
+    stored on the order (the link workflow passes what it is about to store)."""
     moment = at or now()
     if order.status == OrderStatus.CANCELLED:
         return PaymentSnapshot(PaymentState.VOID)
     if order.payment_method == PaymentMethod.TERMS:
         return PaymentSnapshot(PaymentState.NOT_REQUIRED)
     records = payment_records_read(order)
-    open_link, authorizations = records.open_link, records.authorizations
+    link = link or records.link
+    open_link, authorizations = link.open, records.authorizations
     outstanding = order.total - records.paid
     if order.total > 0 and outstanding <= 0:
         return PaymentSnapshot(PaymentState.PAID)
@@ -167,7 +163,7 @@ def payment_state_compute(order: Order, at: datetime | None = None) -> PaymentSn
     amount = shown.amount if shown else 0
     if open_link:
         state = PaymentState.AWAITING_CUSTOMER
-    elif records.price_declined:
+    elif price_increase_declined(link.declined_at, authorizations):
         state = PaymentState.AWAITING_PRICE
     elif _last_attempt_failed(authorizations):
         state = PaymentState.FAILED
@@ -219,12 +215,20 @@ def _last_attempt_failed(authorizations) -> bool:
 
 
 def payment_state_refresh(
-    order: Order, at: datetime | None = None, *, also: tuple[str, ...] = ()
+    order: Order,
+    at: datetime | None = None,
+    *,
+    also: tuple[str, ...] = (),
+    link: CustomerLinkFacts | None = None,
 ) -> PaymentSnapshot:
     """Store the payment state on the order; `also` names other columns of the order whose
     values are set on the instance and not written yet (the last action of a timeline row
-    recorded with `defer_last_action=True`), so that one UPDATE writes them all."""
-    snapshot = payment_state_compute(order, at)
+    recorded with `defer_last_action=True`), so that one UPDATE writes them all. `link`,
+    from the link workflow, is stored with it."""
+    snapshot = payment_state_compute(order, at, link=link)
+    if link is not None:
+        order.customer_link_open, order.price_declined_at = link.open, link.declined_at
+        also = (*also, *LINK_FIELDS)
     order.payment_state = snapshot.state
     order.payment_expires_at = snapshot.expires_at
     order.authorized_amount = snapshot.authorized_amount

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from orderdesk.common.order_import import COLUMNS, ImportFileError, orders_import_file
+from orderdesk.operations.order_import import COLUMNS, ImportFileError, orders_import_file
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from orderdesk.common.maintenance import maintenance_run
+from orderdesk.operations.maintenance import maintenance_run
 
 logger = logging.getLogger("orderdesk.worker")
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from orderdesk.common.maintenance import maintenance_run
+from orderdesk.operations.maintenance import maintenance_run
 
 
 class Command(BaseCommand):

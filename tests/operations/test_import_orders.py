@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from orderdesk.accounts.models import Account
-from orderdesk.common.order_import import COLUMNS, ImportFileError, orders_import
+from orderdesk.operations.order_import import COLUMNS, ImportFileError, orders_import
 from orderdesk.orders.models import Order, OrderEvent, PaymentState
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.utils import timezone
 
-from orderdesk.common.demo import _links_reauthorization_service, demo_load, demo_plan
+from orderdesk.operations.demo import _links_reauthorization_service, demo_load, demo_plan
 from orderdesk.orders.models import CancelReason, Order, OrderEvent, OrderStatus, PaymentState
 from orderdesk.payments.models import Authorization, AuthorizationStatus
 from orderdesk.payments.state import payment_state_compute

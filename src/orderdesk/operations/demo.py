@@ -25,8 +25,8 @@ from django.utils import timezone
 
 from orderdesk.accounts.models import Account
 from orderdesk.accounts.services import account_create, staff_create
-from orderdesk.common import demo_catalog as catalog
 from orderdesk.common.clock import as_of
+from orderdesk.operations import demo_catalog as catalog
 from orderdesk.orders.events import event_record
 from orderdesk.orders.models import (
     CancelReason,

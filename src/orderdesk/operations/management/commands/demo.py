@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from orderdesk.common.demo import MINIMUM_ORDERS, demo_load, demo_logins_text
+from orderdesk.operations.demo import MINIMUM_ORDERS, demo_load, demo_logins_text
 
 
 class Command(BaseCommand):
