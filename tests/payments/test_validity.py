@@ -10,7 +10,8 @@ from orderdesk.payments.gateways.base import GatewayResult, ResultStatus
 from orderdesk.payments.models import Authorization, AuthorizationStatus
 from orderdesk.payments.policy import ValidityPolicy, expiry_for, parse_policies, policy_for
 from orderdesk.payments.selectors import payment_security
-from orderdesk.payments.services import _authorization_begin, authorization_settle
+from orderdesk.payments.services import authorization_settle
+from orderdesk.payments.services.authorization import _authorization_begin
 from orderdesk.payments.sweep import authorizations_expire
 from tests.factories import authorize, make_order
 

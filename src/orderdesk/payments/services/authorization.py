@@ -1,11 +1,4 @@
-"""Payment lifecycle: authorize, capture at shipment, void, expire, reconcile.
-
-Gateway calls happen between two short transactions: the first records a `pending`
-authorization with its idempotency key (and refuses if another one is in flight for the
-order, so concurrent clicks never authorize twice); the second records the outcome. A
-timeout leaves the authorization `unknown` until `authorization_reconcile` asks the
-gateway what happened with that key.
-"""
+"""Authorizing: one hold per order at a time, recorded before the gateway call and settled after."""
 
 from __future__ import annotations
 
@@ -17,10 +10,9 @@ from django.db import transaction
 from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
 from orderdesk.common.permissions import require
-from orderdesk.common.sql import status_in
 from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
-from orderdesk.orders.models import EventKind, Order, OrderStatus
-from orderdesk.payments.errors import AuthorizationInProgress, CaptureFailed, NothingToAuthorize
+from orderdesk.orders.models import EventKind, Order
+from orderdesk.payments.errors import AuthorizationInProgress, NothingToAuthorize
 from orderdesk.payments.gateways import get_gateway
 from orderdesk.payments.gateways.base import (
     GatewayResult,
@@ -33,15 +25,16 @@ from orderdesk.payments.models import (
     Authorization,
     AuthorizationSource,
     AuthorizationStatus,
-    Capture,
-    ExternalPayment,
 )
 from orderdesk.payments.policy import expiry_for
-from orderdesk.payments.state import LIVE, amount_paid, current_authorization, payment_state_refresh
+from orderdesk.payments.state import amount_paid, current_authorization, payment_state_refresh
 
 logger = logging.getLogger(__name__)
 
+
 IN_FLIGHT = (AuthorizationStatus.PENDING, AuthorizationStatus.UNKNOWN)
+
+
 # What recording a gateway's answer changes on an authorization.
 SETTLED_FIELDS = (
     "status",
@@ -274,207 +267,3 @@ def authorization_settle(
     if state_refresh:
         payment_state_refresh(order, also=LAST_ACTION_FIELDS)
     return authorization
-
-
-def authorization_reconcile(authorization: Authorization) -> Authorization:
-    """Ask the gateway what became of an `unknown` authorization and record it."""
-    if authorization.status != AuthorizationStatus.UNKNOWN:
-        return authorization
-    result = get_gateway(authorization.gateway).fetch(
-        idempotency_key=authorization.idempotency_key,
-        reference=authorization.instrument_reference,
-    )
-    if result.status == ResultStatus.NOT_FOUND:
-        result = GatewayResult(
-            status=ResultStatus.ERROR,
-            decline_code="not_received",
-            message="The gateway never received this authorization",
-        )
-    with transaction.atomic():
-        # Several workers may reconcile the same authorization: only the first records it.
-        current = lock_one(Authorization.objects, pk=authorization.pk)
-        if current.status != AuthorizationStatus.UNKNOWN:
-            return current
-        settled = authorization_settle(current, result)
-        event_record(
-            settled.order,
-            EventKind.AUTHORIZATION_RECONCILED,
-            f"Reconciled with the gateway: {settled.status}",
-            details={"authorization": settled.pk},
-        )
-    if settled.status in LIVE and settled.order.status == OrderStatus.CANCELLED:
-        # Cancelling voided what was live then; this hold surfaced later and must go too.
-        settled = authorization_void(settled, reason="order was cancelled")
-    return settled
-
-
-def authorizations_reconcile_unknown(*, older_than_seconds: int = 60) -> int:
-    """Reconcile every unknown authorization (the worker runs this on a schedule)."""
-    from datetime import timedelta
-
-    cutoff = now() - timedelta(seconds=older_than_seconds)
-    unknown = Authorization.objects.filter(
-        status_in([AuthorizationStatus.UNKNOWN]), created_at__lte=cutoff
-    )  # from the partial index authorization_unknown
-    count = 0
-    for authorization in unknown.iterator():
-        try:
-            authorization_reconcile(authorization)
-        except PaymentError:
-            # The gateway could not tell yet; the next run tries again. One stuck row must
-            # not keep the others unknown.
-            logger.warning(
-                "reconciliation of authorization %s deferred", authorization.pk, exc_info=True
-            )
-            continue
-        count += 1
-    return count
-
-
-def authorization_capture(*, order: Order, actor=None) -> Capture | None:
-    """Capture the outstanding amount from the current authorization (at shipment).
-
-    Call inside the shipping transaction, with the order locked.
-    """
-    outstanding = outstanding_amount(order)
-    if outstanding <= 0:
-        return None
-    authorization = current_authorization(order)
-    if authorization is None or authorization.amount < outstanding:
-        raise CaptureFailed("No valid authorization covers the amount owed.")
-    key = f"capture-{authorization.pk}-{outstanding}"
-    try:
-        result = get_gateway(authorization.gateway).capture(
-            reference=authorization.gateway_reference,
-            amount=outstanding,
-            currency=authorization.currency,
-            idempotency_key=key,
-        )
-    except (GatewayTimeout, GatewayUnavailable) as error:
-        raise CaptureFailed(
-            f"The gateway did not confirm the capture ({error}); try again."
-        ) from error
-    if result.status != ResultStatus.CAPTURED:
-        event_record(
-            order,
-            EventKind.CAPTURE_FAILED,
-            f"Capture refused: {result.message or result.decline_code}",
-            actor=actor,
-        )
-        raise CaptureFailed(
-            f"The gateway refused the capture: {result.message or result.decline_code}."
-        )
-    capture = Capture.objects.create(
-        authorization=authorization,
-        amount=outstanding,
-        currency=authorization.currency,
-        gateway_reference=result.reference,
-        idempotency_key=key,
-        captured_at=now(),
-    )
-    authorization.status = (
-        AuthorizationStatus.CAPTURED
-        if outstanding == authorization.amount
-        else AuthorizationStatus.PARTIALLY_CAPTURED
-    )
-    authorization.save(update_fields=["status", "updated_at"])
-    event_record(
-        order,
-        EventKind.CAPTURED,
-        f"Captured {_format(outstanding, order.currency)}",
-        actor=actor,
-        details={"authorization": authorization.pk, "capture": capture.pk},
-    )
-    payment_state_refresh(order)
-    return capture
-
-
-def authorization_void(
-    authorization: Authorization, *, actor=None, reason: str = ""
-) -> Authorization:
-    """Release a live authorization at the gateway (cancellation, replacement, re-authorization)."""
-    if authorization.status not in LIVE:
-        return authorization
-    try:
-        result = get_gateway(authorization.gateway).void(
-            reference=authorization.gateway_reference, idempotency_key=f"void-{authorization.pk}"
-        )
-    except (GatewayTimeout, GatewayUnavailable) as error:
-        event_record(
-            authorization.order,
-            EventKind.NOTE,
-            f"Void of authorization not confirmed ({error}); it will lapse at expiry",
-            actor=actor,
-        )
-        return authorization
-    if result.status != ResultStatus.VOIDED:
-        event_record(
-            authorization.order,
-            EventKind.NOTE,
-            "The gateway refused to void the authorization: "
-            f"{result.message or result.decline_code or 'no reason given'}",
-            actor=actor,
-        )
-        return authorization
-    with transaction.atomic():
-        authorization = lock_one(Authorization.objects.select_related("order"), pk=authorization.pk)
-        if authorization.status in LIVE:
-            authorization.status = AuthorizationStatus.VOIDED
-            authorization.save(update_fields=["status", "updated_at"])
-        event_record(
-            authorization.order,
-            EventKind.AUTHORIZATION_VOIDED,
-            f"Authorization voided{': ' + reason if reason else ''}",
-            actor=actor,
-            details={"authorization": authorization.pk},
-            defer_last_action=True,
-        )
-        payment_state_refresh(authorization.order, also=LAST_ACTION_FIELDS)
-    return authorization
-
-
-def authorizations_void_all(order: Order, *, actor=None, reason: str = "") -> None:
-    for authorization in Authorization.objects.filter(order=order, status__in=LIVE):
-        authorization_void(authorization, actor=actor, reason=reason)
-
-
-@transaction.atomic
-def external_payment_record(
-    *, order: Order, amount: int, reference: str, reason: str, actor
-) -> ExternalPayment:
-    """A supervisor records a payment taken outside orderdesk; it secures shipment."""
-    require(actor, "orders.record_external_payment")
-    if amount <= 0:
-        raise NothingToAuthorize("The amount must be greater than zero.", field="amount")
-    if not reference.strip():
-        raise NothingToAuthorize("Give the payment's reference.", field="reference")
-    if not reason.strip():
-        raise NothingToAuthorize("Say why the payment was taken outside orderdesk.", field="reason")
-    order = lock_one(Order.objects, pk=order.pk)
-    if order.status == OrderStatus.CANCELLED:
-        raise NothingToAuthorize(f"Order {order.number} is cancelled; it owes nothing.")
-    owed = outstanding_amount(order)
-    if amount > owed:
-        # Over-recording would hide a refund the business owes; record only what is owed.
-        raise NothingToAuthorize(
-            f"Order {order.number} owes {_format(owed, order.currency)}; record at most that.",
-            field="amount",
-        )
-    payment = ExternalPayment.objects.create(
-        order=order,
-        amount=amount,
-        currency=order.currency,
-        reference=reference.strip(),
-        reason=reason.strip(),
-        recorded_by=actor,
-        recorded_at=now(),
-    )
-    event_record(
-        order,
-        EventKind.EXTERNAL_PAYMENT,
-        f"External payment of {_format(amount, order.currency)} recorded ({reference})",
-        actor=actor,
-        details={"reason": reason, "reference": reference},
-    )
-    payment_state_refresh(order)
-    return payment

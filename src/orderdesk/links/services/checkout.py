@@ -1,0 +1,80 @@
+"""The customer's requests through a link: one at a time (a claim), routed to its approval."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from orderdesk.common.clock import now
+from orderdesk.common.errors import BusinessRuleError
+from orderdesk.links.models import LinkPurpose, LinkStatus, PaymentLink
+from orderdesk.links.services.approval import price_increase_approve, reauthorization_approve
+from orderdesk.links.services.records import (
+    CLAIM_TIMEOUT,
+    CUSTOMER,
+    CheckoutResult,
+    LinkBusy,
+    LinkUnavailable,
+)
+from orderdesk.orders.events import event_record
+from orderdesk.orders.models import EventKind
+
+
+def link_opened_record(link: PaymentLink) -> None:
+    """The first visit goes on the timeline (compare-and-set: once, whatever the clicks)."""
+    moment = now()
+    if PaymentLink.objects.filter(pk=link.pk, opened_at__isnull=True).update(opened_at=moment):
+        link.opened_at = moment
+        event_record(
+            link.order,
+            EventKind.LINK_OPENED,
+            "Customer opened the payment link",
+            actor_label=CUSTOMER,
+            details={"link": link.pk},
+        )
+
+
+def _link_claim(link: PaymentLink):
+    """Take the link for one payment attempt, or say why not."""
+    moment = now()
+    claimed = (
+        PaymentLink.objects.filter(pk=link.pk, status=LinkStatus.OPEN, expires_at__gt=moment)
+        .filter(Q(processing_since__isnull=True) | Q(processing_since__lt=moment - CLAIM_TIMEOUT))
+        .update(processing_since=moment)
+    )
+    if claimed:
+        link.processing_since = moment
+        return moment
+    link.refresh_from_db()
+    if link.status == LinkStatus.OPEN and moment < link.expires_at:
+        raise LinkBusy("Another payment with this link is being processed.")
+    raise LinkUnavailable
+
+
+def _link_release(link: PaymentLink, claim) -> None:
+    if link.processing_since != claim:
+        return  # the attempt's outcome released it, in the same UPDATE that recorded it
+    PaymentLink.objects.filter(pk=link.pk, processing_since=claim).update(processing_since=None)
+
+
+def link_checkout(*, link: PaymentLink, payment_token: str, method: str) -> CheckoutResult:
+    """The customer pays: re-authorization or price increase, by card or PayPal."""
+    claim = _link_claim(link)
+    try:
+        if link.purpose == LinkPurpose.PRICE_INCREASE:
+            return price_increase_approve(link=link, payment_token=payment_token, method=method)
+        return reauthorization_approve(link=link, payment_token=payment_token, method=method)
+    finally:
+        _link_release(link, claim)
+
+
+def link_paypal_start(*, link: PaymentLink, return_url: str) -> tuple[str, str]:
+    """Start the PayPal approval step: (payment token to authorize with, where to send the payer)."""
+    from orderdesk.payments.gateways import get_gateway
+    from orderdesk.payments.gateways.base import Capability
+
+    if link.status != LinkStatus.OPEN or now() >= link.expires_at:
+        raise LinkUnavailable
+    gateway = get_gateway()
+    if Capability.PAYPAL_APPROVAL not in gateway.capabilities:
+        raise BusinessRuleError("PayPal is not available with this payment gateway.")
+    return gateway.approval_start(amount=link.amount, currency=link.currency, return_url=return_url)

@@ -1,0 +1,175 @@
+"""Capturing at shipment, voiding a hold no longer wanted, and payments taken outside orderdesk."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from orderdesk.common.clock import now
+from orderdesk.common.locks import lock_one
+from orderdesk.common.permissions import require
+from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
+from orderdesk.orders.models import EventKind, Order, OrderStatus
+from orderdesk.payments.errors import CaptureFailed, NothingToAuthorize
+from orderdesk.payments.gateways import get_gateway
+from orderdesk.payments.gateways.base import (
+    GatewayTimeout,
+    GatewayUnavailable,
+    ResultStatus,
+)
+from orderdesk.payments.models import (
+    Authorization,
+    AuthorizationStatus,
+    Capture,
+    ExternalPayment,
+)
+from orderdesk.payments.services.authorization import _format, outstanding_amount
+from orderdesk.payments.state import LIVE, current_authorization, payment_state_refresh
+
+
+def authorization_capture(*, order: Order, actor=None) -> Capture | None:
+    """Capture the outstanding amount from the current authorization (at shipment).
+
+    Call inside the shipping transaction, with the order locked.
+    """
+    outstanding = outstanding_amount(order)
+    if outstanding <= 0:
+        return None
+    authorization = current_authorization(order)
+    if authorization is None or authorization.amount < outstanding:
+        raise CaptureFailed("No valid authorization covers the amount owed.")
+    key = f"capture-{authorization.pk}-{outstanding}"
+    try:
+        result = get_gateway(authorization.gateway).capture(
+            reference=authorization.gateway_reference,
+            amount=outstanding,
+            currency=authorization.currency,
+            idempotency_key=key,
+        )
+    except (GatewayTimeout, GatewayUnavailable) as error:
+        raise CaptureFailed(
+            f"The gateway did not confirm the capture ({error}); try again."
+        ) from error
+    if result.status != ResultStatus.CAPTURED:
+        event_record(
+            order,
+            EventKind.CAPTURE_FAILED,
+            f"Capture refused: {result.message or result.decline_code}",
+            actor=actor,
+        )
+        raise CaptureFailed(
+            f"The gateway refused the capture: {result.message or result.decline_code}."
+        )
+    capture = Capture.objects.create(
+        authorization=authorization,
+        amount=outstanding,
+        currency=authorization.currency,
+        gateway_reference=result.reference,
+        idempotency_key=key,
+        captured_at=now(),
+    )
+    authorization.status = (
+        AuthorizationStatus.CAPTURED
+        if outstanding == authorization.amount
+        else AuthorizationStatus.PARTIALLY_CAPTURED
+    )
+    authorization.save(update_fields=["status", "updated_at"])
+    event_record(
+        order,
+        EventKind.CAPTURED,
+        f"Captured {_format(outstanding, order.currency)}",
+        actor=actor,
+        details={"authorization": authorization.pk, "capture": capture.pk},
+    )
+    payment_state_refresh(order)
+    return capture
+
+
+def authorization_void(
+    authorization: Authorization, *, actor=None, reason: str = ""
+) -> Authorization:
+    """Release a live authorization at the gateway (cancellation, replacement, re-authorization)."""
+    if authorization.status not in LIVE:
+        return authorization
+    try:
+        result = get_gateway(authorization.gateway).void(
+            reference=authorization.gateway_reference, idempotency_key=f"void-{authorization.pk}"
+        )
+    except (GatewayTimeout, GatewayUnavailable) as error:
+        event_record(
+            authorization.order,
+            EventKind.NOTE,
+            f"Void of authorization not confirmed ({error}); it will lapse at expiry",
+            actor=actor,
+        )
+        return authorization
+    if result.status != ResultStatus.VOIDED:
+        event_record(
+            authorization.order,
+            EventKind.NOTE,
+            "The gateway refused to void the authorization: "
+            f"{result.message or result.decline_code or 'no reason given'}",
+            actor=actor,
+        )
+        return authorization
+    with transaction.atomic():
+        authorization = lock_one(Authorization.objects.select_related("order"), pk=authorization.pk)
+        if authorization.status in LIVE:
+            authorization.status = AuthorizationStatus.VOIDED
+            authorization.save(update_fields=["status", "updated_at"])
+        event_record(
+            authorization.order,
+            EventKind.AUTHORIZATION_VOIDED,
+            f"Authorization voided{': ' + reason if reason else ''}",
+            actor=actor,
+            details={"authorization": authorization.pk},
+            defer_last_action=True,
+        )
+        payment_state_refresh(authorization.order, also=LAST_ACTION_FIELDS)
+    return authorization
+
+
+def authorizations_void_all(order: Order, *, actor=None, reason: str = "") -> None:
+    for authorization in Authorization.objects.filter(order=order, status__in=LIVE):
+        authorization_void(authorization, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def external_payment_record(
+    *, order: Order, amount: int, reference: str, reason: str, actor
+) -> ExternalPayment:
+    """A supervisor records a payment taken outside orderdesk; it secures shipment."""
+    require(actor, "orders.record_external_payment")
+    if amount <= 0:
+        raise NothingToAuthorize("The amount must be greater than zero.", field="amount")
+    if not reference.strip():
+        raise NothingToAuthorize("Give the payment's reference.", field="reference")
+    if not reason.strip():
+        raise NothingToAuthorize("Say why the payment was taken outside orderdesk.", field="reason")
+    order = lock_one(Order.objects, pk=order.pk)
+    if order.status == OrderStatus.CANCELLED:
+        raise NothingToAuthorize(f"Order {order.number} is cancelled; it owes nothing.")
+    owed = outstanding_amount(order)
+    if amount > owed:
+        # Over-recording would hide a refund the business owes; record only what is owed.
+        raise NothingToAuthorize(
+            f"Order {order.number} owes {_format(owed, order.currency)}; record at most that.",
+            field="amount",
+        )
+    payment = ExternalPayment.objects.create(
+        order=order,
+        amount=amount,
+        currency=order.currency,
+        reference=reference.strip(),
+        reason=reason.strip(),
+        recorded_by=actor,
+        recorded_at=now(),
+    )
+    event_record(
+        order,
+        EventKind.EXTERNAL_PAYMENT,
+        f"External payment of {_format(amount, order.currency)} recorded ({reference})",
+        actor=actor,
+        details={"reason": reason, "reference": reference},
+    )
+    payment_state_refresh(order)
+    return payment
