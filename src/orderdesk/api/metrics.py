@@ -1,4 +1,5 @@
-"""/metrics in the Prometheus text format: a few cheap aggregate queries.
+"""/metrics in the Prometheus text format (prometheus-client's collector and exposition):
+a few cheap aggregate queries per scrape.
 
 Staff sessions may read it, or a scraper with `Authorization: Bearer <ORDERDESK_METRICS_TOKEN>`.
 """
@@ -13,6 +14,9 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from orderdesk.common.clock import now
 from orderdesk.common.sql import status_in
@@ -21,8 +25,6 @@ from orderdesk.orders.models import FINISHED_STATUSES, Order, PaymentState
 from orderdesk.payments.models import Authorization, AuthorizationStatus
 from orderdesk.payments.state import LIVE as LIVE_AUTHORIZATION
 from orderdesk.unpaid.counts import unpaid_counts
-
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 def _allowed(request) -> bool:
@@ -34,85 +36,109 @@ def _allowed(request) -> bool:
     return user.is_authenticated and user.is_active and user.is_staff
 
 
-def _metric(lines: list[str], name: str, kind: str, help_text: str, samples) -> None:
-    lines.append(f"# HELP {name} {help_text}")
-    lines.append(f"# TYPE {name} {kind}")
-    for labels, value in samples:
-        label_text = ",".join(f'{key}="{label}"' for key, label in labels.items())
-        lines.append(f"{name}{{{label_text}}} {value}" if label_text else f"{name} {value}")
+def _gauge(name: str, help_text: str, samples, label: str | None = None) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, help_text, labels=[label] if label else None)
+    for key, value in samples:
+        family.add_metric([key] if label else [], value)
+    return family
 
 
-def metrics_collect() -> str:
-    moment = now()
-    lines: list[str] = []
+def _live_orders_by_state(moment):
     # The statuses in literals, so that both databases count from the partial indexes.
     live_orders = Order.objects.filter(~status_in(FINISHED_STATUSES))
-    by_state = dict(live_orders.values_list("payment_state").annotate(n=Count("id")).order_by())
-    _metric(
-        lines,
+    found = dict(live_orders.values_list("payment_state").annotate(n=Count("id")).order_by())
+    samples = [(state, found.get(state, 0)) for state in PaymentState.values]
+    return _gauge(
         "orderdesk_live_orders",
-        "gauge",
         "Orders not shipped or cancelled, by payment state.",
-        [({"payment_state": state}, by_state.get(state, 0)) for state in PaymentState.values],
+        samples,
+        "payment_state",
     )
+
+
+def _unpaid_by_group(moment):
     unpaid = unpaid_counts(user=None, moment=moment)  # exactly the dashboard's counts
-    _metric(
-        lines,
-        "orderdesk_unpaid_orders",
-        "gauge",
-        "Orders on the unpaid panel, by group.",
-        [({"group": group}, count) for group, count in unpaid.items()],
+    return _gauge(
+        "orderdesk_unpaid_orders", "Orders on the unpaid panel, by group.", unpaid.items(), "group"
     )
+
+
+def _authorizations_expiring(moment):
     expiring = Authorization.objects.filter(
         status_in(LIVE_AUTHORIZATION),
         expires_at__gt=moment,
         expires_at__lte=moment + timedelta(hours=24),
     ).count()
-    _metric(
-        lines,
+    return _gauge(
         "orderdesk_authorizations_expiring_24h",
-        "gauge",
         "Valid authorizations that expire within 24 hours.",
-        [({}, expiring)],
+        [(None, expiring)],
     )
+
+
+def _authorizations_unknown(moment):
     unknown = Authorization.objects.filter(status_in([AuthorizationStatus.UNKNOWN])).count()
-    _metric(
-        lines,
+    return _gauge(
         "orderdesk_authorizations_unknown",
-        "gauge",
         "Authorizations whose outcome awaits reconciliation with the gateway.",
-        [({}, unknown)],
+        [(None, unknown)],
     )
-    crm = dict(CrmMessage.objects.values_list("status").annotate(n=Count("id")).order_by())
-    _metric(
-        lines,
+
+
+def _crm_messages(moment):
+    found = dict(CrmMessage.objects.values_list("status").annotate(n=Count("id")).order_by())
+    samples = [(status, found.get(status, 0)) for status in ("pending", "delivered", "failed")]
+    return _gauge(
         "orderdesk_crm_messages",
-        "gauge",
         "CRM outbox messages by status (pending is the backlog).",
-        [({"status": status}, crm.get(status, 0)) for status in ("pending", "delivered", "failed")],
+        samples,
+        "status",
     )
-    _metric(
-        lines,
-        "orderdesk_tasks_pending",
-        "gauge",
-        "Background tasks waiting to run, by queue.",
-        [({"queue": queue}, count) for queue, count in _tasks_pending()],
-    )
-    return "\n".join(lines) + "\n"
 
 
-def _tasks_pending() -> list[tuple[str, int]]:
+def _tasks_pending(moment):
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
-    counts = dict(
+    found = dict(
         DBTaskResult.objects.filter(status=TaskResultStatus.READY)
         .values_list("queue_name")
         .annotate(n=Count("id"))
         .order_by()
     )
-    queues = settings.TASKS["default"].get("QUEUES") or sorted(counts)
-    return [(queue, counts.get(queue, 0)) for queue in queues]
+    queues = settings.TASKS["default"].get("QUEUES") or sorted(found)
+    return _gauge(
+        "orderdesk_tasks_pending",
+        "Background tasks waiting to run, by queue.",
+        [(queue, found.get(queue, 0)) for queue in queues],
+        "queue",
+    )
+
+
+FAMILIES = (
+    _live_orders_by_state,
+    _unpaid_by_group,
+    _authorizations_expiring,
+    _authorizations_unknown,
+    _crm_messages,
+    _tasks_pending,
+)
+
+
+class OrderdeskCollector(Collector):
+    """Reads the figures from the database at each scrape (nothing is kept in memory, so
+    every web process answers the same)."""
+
+    def collect(self):
+        moment = now()
+        for family in FAMILIES:
+            yield family(moment)
+
+
+def metrics_collect() -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(OrderdeskCollector())
+    return generate_latest(registry)
 
 
 @never_cache
@@ -122,4 +148,4 @@ def metrics(request):
         response = HttpResponse("authentication required\n", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = "Bearer"
         return response
-    return HttpResponse(metrics_collect(), content_type=CONTENT_TYPE)
+    return HttpResponse(metrics_collect(), content_type=CONTENT_TYPE_LATEST)
