@@ -18,19 +18,18 @@ from django.db import transaction
 
 from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
+from orderdesk.common.retry import backoff
 from orderdesk.crm.adapters import CrmDeliveryError, Delivered, adapter_get
 from orderdesk.crm.models import CrmMessage, CrmMessageStatus
 
 logger = logging.getLogger("orderdesk.crm")
 
 LEASE = timedelta(minutes=5)
-MAX_BACKOFF = timedelta(hours=6)
 
 
 def retry_delay(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, 4 min… (ORDERDESK_CRM_RETRY_SECONDS doubling), at most 6 hours."""
-    seconds = settings.ORDERDESK_CRM_RETRY_SECONDS * 2 ** max(attempts - 1, 0)
-    return min(timedelta(seconds=seconds), MAX_BACKOFF)
+    return backoff(attempts, first_seconds=settings.ORDERDESK_CRM_RETRY_SECONDS)
 
 
 def crm_message_send(message_id: int) -> str:

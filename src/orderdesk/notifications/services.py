@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 
 from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
+from orderdesk.common.retry import backoff
 from orderdesk.notifications.models import EmailStatus, OutboundEmail
 from orderdesk.orders.events import event_record
 from orderdesk.orders.models import EventKind
@@ -108,7 +109,7 @@ def _links_forget(email: OutboundEmail) -> list[str]:
 
 def retry_delay(attempt: int) -> timedelta:
     """1, 2, 4, 8 minutes after the 1st, 2nd, 3rd and 4th failure."""
-    return timedelta(seconds=FIRST_RETRY_SECONDS * 2 ** (attempt - 1))
+    return backoff(attempt, first_seconds=FIRST_RETRY_SECONDS)
 
 
 @transaction.atomic

@@ -23,6 +23,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 import requests
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from orderdesk.common.money import currency_exponent
 from orderdesk.payments.gateways.base import (
@@ -75,6 +76,14 @@ def _issue(body: dict) -> tuple[str, str]:
     return issue.lower(), details[0].get("description") or body.get("message") or issue
 
 
+class _ServerError(Exception):
+    """A 5xx answer, retried like a lost response (PayPal may have acted)."""
+
+    def __init__(self, response: requests.Response):
+        super().__init__(response.status_code)
+        self.response = response
+
+
 class PayPalGateway:
     name = "paypal"
     capabilities = frozenset({Capability.PAYPAL_APPROVAL, Capability.REAUTHORIZE})
@@ -125,31 +134,33 @@ class PayPalGateway:
 
     def _send(self, method, url, *, retry, **kwargs) -> tuple[int, dict]:
         """One HTTP exchange, retried (with the same request id) after a lost request or a 5xx."""
-        attempts = 1 + (network_retries() if retry else 0)
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
-            try:
-                response = self._session().request(method, url, timeout=timeout_seconds(), **kwargs)
-            except requests.RequestException as error:
-                if last:
-                    raise transport_error(error, "PayPal") from error
-                time.sleep(0.2 * 2**attempt)
-                continue
-            if response.status_code >= 500 and not last:
-                time.sleep(0.2 * 2**attempt)
-                continue
-            if response.status_code == 503 or response.status_code == 429:
-                raise GatewayUnavailable(f"PayPal answered {response.status_code}")
-            if response.status_code >= 500:
-                raise GatewayTimeout(
-                    f"PayPal answered {response.status_code}; the outcome is unknown"
-                )
-            try:
-                body = response.json() if response.content else {}
-            except ValueError:
-                body = {}
-            return response.status_code, body if isinstance(body, dict) else {}
-        raise AssertionError("unreachable")
+        retrying = Retrying(
+            stop=stop_after_attempt(1 + (network_retries() if retry else 0)),
+            wait=wait_exponential(multiplier=0.2, max=2),
+            retry=retry_if_exception_type((requests.RequestException, _ServerError)),
+            reraise=True,
+        )
+        try:
+            response = retrying(self._request, method, url, **kwargs)
+        except requests.RequestException as error:
+            raise transport_error(error, "PayPal") from error
+        except _ServerError as error:
+            response = error.response
+        if response.status_code in (429, 503):
+            raise GatewayUnavailable(f"PayPal answered {response.status_code}")
+        if response.status_code >= 500:
+            raise GatewayTimeout(f"PayPal answered {response.status_code}; the outcome is unknown")
+        try:
+            body = response.json() if response.content else {}
+        except ValueError:
+            body = {}
+        return response.status_code, body if isinstance(body, dict) else {}
+
+    def _request(self, method, url, **kwargs) -> requests.Response:
+        response = self._session().request(method, url, timeout=timeout_seconds(), **kwargs)
+        if response.status_code >= 500:
+            raise _ServerError(response)
+        return response
 
     def _api(self, method: str, path: str, *, json=None, request_id: str = "") -> tuple[int, dict]:
         base, client_id, secret = self._config()
