@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 # ISO 4217 minor-unit exponents that differ from 2.
 _EXPONENTS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "JOD": 3}
 
 
 def currency_exponent(currency: str) -> int:
     return _EXPONENTS.get(currency.upper(), 2)
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    amount: int
-    currency: str
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.amount, int) or isinstance(self.amount, bool):
-            raise TypeError("Money amounts are integers in minor units")
-        if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isupper():
-            raise ValueError(f"not an ISO 4217 currency code: {self.currency!r}")
-
-    def __str__(self) -> str:
-        return format_minor(self.amount, self.currency)
 
 
 def format_minor(amount: int, currency: str) -> str:

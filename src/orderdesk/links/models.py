@@ -6,7 +6,6 @@ from django.db.models import Q
 class LinkPurpose(models.TextChoices):
     REAUTHORIZATION = "reauthorization", "Re-authorization (Approve Order Payment)"
     PRICE_INCREASE = "price_increase", "Price increase (new cart)"
-    INITIAL = "initial", "Initial payment"
 
 
 class LinkStatus(models.TextChoices):

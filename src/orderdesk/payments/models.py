@@ -19,8 +19,6 @@ class AuthorizationSource(models.TextChoices):
     STOREFRONT = "storefront", "Storefront checkout"
     CUSTOMER_LINK = "customer_link", "Customer payment link"
     MANUAL = "manual", "Processed manually by staff"
-    API = "api", "API"
-    IMPORT = "import", "Import"
 
 
 class Authorization(models.Model):

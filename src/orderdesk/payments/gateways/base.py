@@ -14,7 +14,6 @@ from typing import Protocol, runtime_checkable
 
 class Capability:
     REAUTHORIZE = "reauthorize"
-    INCREMENTAL_AUTHORIZATION = "incremental_authorization"
     PAYPAL_APPROVAL = "paypal_approval"
 
 
@@ -41,10 +40,6 @@ class GatewayResult:
     message: str = ""
     raw: dict = field(default_factory=dict, repr=False)
 
-    @property
-    def succeeded(self) -> bool:
-        return self.status in (ResultStatus.AUTHORIZED, ResultStatus.CAPTURED, ResultStatus.VOIDED)
-
 
 class PaymentError(Exception):
     """Base of everything a gateway can raise."""
@@ -60,10 +55,6 @@ class GatewayUnavailable(GatewayError):
 
 class GatewayTimeout(GatewayError):
     """No answer in time: the call may or may not have happened. Reconcile with fetch."""
-
-
-class InvalidPaymentToken(PaymentError):
-    """The token from tokenization is malformed, unknown or not approved."""
 
 
 @runtime_checkable
