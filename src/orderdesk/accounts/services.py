@@ -45,3 +45,9 @@ def account_create(
     return Account.objects.create(
         name=name, ecommerce_email=ecommerce_email, phone=phone, crm_id=crm_id
     )
+
+
+def account_for_email(*, email: str, name: str, phone: str = "") -> Account:
+    """The account on record for this e-commerce e-mail address (any case), or a new one."""
+    existing = Account.objects.filter(ecommerce_email__iexact=email).order_by("id").first()
+    return existing or account_create(name=name, ecommerce_email=email, phone=phone)

@@ -5,18 +5,13 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from orderdesk.common.clock import now
+from orderdesk.common.people import display_name
 from orderdesk.orders.models import Order, OrderEvent
 from orderdesk.payments.selectors import order_payments
 from orderdesk.payments.state import amount_paid
 from orderdesk.unpaid.groups import unpaid_condition
 
 TIMELINE_LIMIT = 500
-
-
-def _person(user) -> str | None:
-    if user is None:
-        return None
-    return user.get_full_name() or user.get_username()
 
 
 def orders_filter(
@@ -57,7 +52,7 @@ def order_summary(order: Order) -> dict:
         "payment_state": order.payment_state,
         "payment_expires_at": order.payment_expires_at,
         "estimated_delivery_date": order.estimated_delivery_date,
-        "assigned_to": _person(order.assigned_to),
+        "assigned_to": display_name(order.assigned_to) or None,
         "last_action": order.last_action,
         "created_at": order.created_at,
     }
@@ -118,7 +113,7 @@ def order_detail(order: Order) -> dict:
                 "currency": payment.currency,
                 "reference": payment.reference,
                 "reason": payment.reason,
-                "recorded_by": _person(payment.recorded_by) or "",
+                "recorded_by": display_name(payment.recorded_by),
                 "recorded_at": payment.recorded_at,
             }
             for payment in payments["external_payments"]

@@ -13,8 +13,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 
-from orderdesk.accounts.models import Account
-from orderdesk.accounts.services import account_create
+from orderdesk.accounts.services import account_for_email
 from orderdesk.api.models import IdempotencyRecord
 from orderdesk.api.schemas import OrderCreateIn
 from orderdesk.common.clock import now
@@ -49,12 +48,6 @@ class Replay:
 def request_hash(payload: OrderCreateIn) -> str:
     canonical = json.dumps(payload.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def account_for_email(*, email: str, name: str, phone: str) -> Account:
-    """The account with this e-commerce e-mail, or a new one (the storefront's customer)."""
-    existing = Account.objects.filter(ecommerce_email__iexact=email).order_by("id").first()
-    return existing or account_create(name=name, ecommerce_email=email, phone=phone)
 
 
 def order_create_checks(payload: OrderCreateIn, actor) -> None:

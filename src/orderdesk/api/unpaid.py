@@ -5,6 +5,7 @@ customer, not authorized.
 
 from __future__ import annotations
 
+from orderdesk.common.people import display_name
 from orderdesk.orders.models import Order
 from orderdesk.unpaid.rows import unpaid_panel as dashboard_panel
 
@@ -41,5 +42,5 @@ def _row(order: Order, group: str) -> dict:
         "expires_at": order.payment_expires_at,
         "estimated_delivery_date": order.estimated_delivery_date,
         "last_action": order.last_action,
-        "assigned_to": (assignee.get_full_name() or assignee.get_username()) if assignee else None,
+        "assigned_to": display_name(assignee) or None,
     }

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orderdesk.accounts.models import Account
-from orderdesk.accounts.services import account_create, staff_create
+from orderdesk.accounts.services import account_for_email, staff_create
 from orderdesk.common.clock import as_of
 from orderdesk.operations import demo_catalog as catalog
 from orderdesk.orders.events import event_record
@@ -214,11 +214,8 @@ class DemoBuilder:
             first, last = rng.choice(catalog.FIRST_NAMES), rng.choice(catalog.LAST_NAMES)
             name = f"{first} {last}"
             email = f"{first}.{last}".lower().replace("'", "") + "@example.com"
-        found = Account.objects.filter(ecommerce_email=email).first()
-        if found:
-            return found
         phone = f"+1 555 01{rng.randrange(100):02d}"
-        return account_create(name=name, ecommerce_email=email, phone=phone)
+        return account_for_email(email=email, name=name, phone=phone)
 
     def lines(self, rng: random.Random, kind: str) -> list[LineInput]:
         if kind == OrderKind.SALE:

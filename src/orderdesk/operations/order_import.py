@@ -19,8 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from orderdesk.accounts.models import Account
-from orderdesk.accounts.services import account_create
+from orderdesk.accounts.services import account_for_email
 from orderdesk.common.money import parse_major
 from orderdesk.orders.models import Order, OrderKind, PaymentMethod
 from orderdesk.orders.services import LineInput
@@ -132,9 +131,7 @@ def _import_rows(rows: list[ImportRow], result: ImportResult, write) -> None:
 
 
 def _order_import(row: ImportRow) -> Order:
-    account = Account.objects.filter(ecommerce_email__iexact=row.email).first()
-    if account is None:
-        account = account_create(name=row.account_name, ecommerce_email=row.email, phone=row.phone)
+    account = account_for_email(email=row.email, name=row.account_name, phone=row.phone)
     return order_open(
         account=account,
         kind=row.kind,

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from orderdesk.common.people import display_name
+
 
 class OrderKind(models.TextChoices):
     REPAIR = "repair", "Repair"
@@ -237,7 +239,7 @@ class OrderEvent(models.Model):
     @property
     def who(self) -> str:
         if self.actor_id:
-            return self.actor.get_full_name() or self.actor.get_username()
+            return display_name(self.actor)
         return self.actor_label or "system"
 
 

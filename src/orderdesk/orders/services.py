@@ -15,6 +15,7 @@ from django.db.models import F
 from orderdesk.common.clock import now
 from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.locks import lock_one
+from orderdesk.common.people import display_name
 from orderdesk.common.permissions import require
 from orderdesk.orders.events import event_record
 from orderdesk.orders.models import (
@@ -147,7 +148,7 @@ def order_assign(*, order: Order, actor, assignee) -> Order:
     require(actor, "orders.work_order")
     Order.objects.filter(pk=order.pk).update(assigned_to=assignee, updated_at=now())
     order.assigned_to = assignee
-    who = assignee.get_full_name() or assignee.get_username() if assignee else "nobody"
+    who = display_name(assignee, default="nobody")
     event_record(order, EventKind.ASSIGNED, f"Assigned to {who}", actor=actor)
     return order
 

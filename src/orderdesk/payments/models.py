@@ -15,6 +15,20 @@ class AuthorizationStatus(models.TextChoices):
     PARTIALLY_CAPTURED = "partially_captured", "Partially captured"
 
 
+# A hold that is live at the gateway (some of it may be captured already).
+LIVE = (AuthorizationStatus.AUTHORIZED, AuthorizationStatus.PARTIALLY_CAPTURED)
+
+
+def is_valid(status: str, expires_at, moment) -> bool:
+    """The one definition of a valid authorization: live, and valid up to, not including,
+    its expiry (at expires_at it has expired). `valid_at` is the same as a query."""
+    return status in LIVE and expires_at is not None and moment < expires_at
+
+
+def valid_at(moment) -> Q:
+    return Q(status__in=LIVE, expires_at__gt=moment)
+
+
 class AuthorizationSource(models.TextChoices):
     STOREFRONT = "storefront", "Storefront checkout"
     CUSTOMER_LINK = "customer_link", "Customer payment link"
@@ -80,12 +94,7 @@ class Authorization(models.Model):
         return f"{self.gateway}:{self.gateway_reference or self.idempotency_key} {self.status}"
 
     def is_valid_at(self, moment) -> bool:
-        """Valid up to, not including, expires_at: at expires_at it has expired."""
-        return (
-            self.status in (AuthorizationStatus.AUTHORIZED, AuthorizationStatus.PARTIALLY_CAPTURED)
-            and self.expires_at is not None
-            and moment < self.expires_at
-        )
+        return is_valid(self.status, self.expires_at, moment)
 
     @property
     def instrument(self) -> str:

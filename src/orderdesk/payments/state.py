@@ -24,9 +24,16 @@ from django.db.models import Sum
 
 from orderdesk.common.clock import now
 from orderdesk.orders.models import Order, OrderKind, OrderStatus, PaymentMethod, PaymentState
-from orderdesk.payments.models import Authorization, AuthorizationStatus, Capture, ExternalPayment
+from orderdesk.payments.models import (
+    LIVE,
+    Authorization,
+    AuthorizationStatus,
+    Capture,
+    ExternalPayment,
+    is_valid,
+    valid_at,
+)
 
-LIVE = (AuthorizationStatus.AUTHORIZED, AuthorizationStatus.PARTIALLY_CAPTURED)
 FAILED = (AuthorizationStatus.DECLINED, AuthorizationStatus.ERROR)
 PAYMENT_STATE_FIELDS = ("payment_state", "payment_expires_at", "authorized_amount")
 LINK_FIELDS = ("customer_link_open", "price_declined_at")
@@ -70,7 +77,7 @@ def current_authorization(order: Order, at: datetime | None = None) -> Authoriza
     """The newest authorization that is still good, if any."""
     moment = at or now()
     return (
-        Authorization.objects.filter(order=order, status__in=LIVE, expires_at__gt=moment)
+        Authorization.objects.filter(valid_at(moment), order=order)
         .order_by("-expires_at", "-id")
         .first()
     )
@@ -187,9 +194,7 @@ def _current(authorizations, moment: datetime) -> AuthorizationFacts | None:
     valid = [
         authorization
         for authorization in authorizations
-        if authorization.status in LIVE
-        and authorization.expires_at is not None
-        and authorization.expires_at > moment
+        if is_valid(authorization.status, authorization.expires_at, moment)
     ]
     return max(valid, key=_by_expiry, default=None)
 

@@ -8,6 +8,7 @@ from django import template
 from django.utils.html import format_html
 
 from orderdesk.common.clock import now
+from orderdesk.common.people import display_name
 
 register = template.Library()
 
@@ -69,9 +70,7 @@ def status_badge(order) -> str:
 
 @register.filter
 def who(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
+    return display_name(user)
 
 
 @register.simple_tag
