@@ -9,7 +9,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.utils import timezone
 
-from orderdesk.operations.demo import _links_reauthorization_service, demo_load, demo_plan
+from orderdesk.operations.demo import demo_load, demo_plan
 from orderdesk.orders.models import CancelReason, Order, OrderEvent, OrderStatus, PaymentState
 from orderdesk.payments.models import Authorization, AuthorizationStatus
 from orderdesk.payments.state import payment_state_compute
@@ -63,8 +63,6 @@ def test_an_interrupted_demo_load_completes_on_the_next_run():
 def test_demo_covers_every_payment_state():
     load()
     expected = set(PaymentState.values)
-    if _links_reauthorization_service() is None:
-        expected.discard(PaymentState.AWAITING_CUSTOMER)  # needs the links app's service
     present = set(Order.objects.values_list("payment_state", flat=True))
     assert present == expected
 
@@ -117,6 +115,24 @@ def test_demo_replaced_order_is_cancelled_and_linked_to_its_replacement():
     assert replacement.payment_state == PaymentState.AUTHORIZED
     assert not old.authorizations.filter(status=AuthorizationStatus.AUTHORIZED).exists()
     assert old.events.filter(kind="replaced").exists()
+
+
+def test_demo_replacements_come_from_the_customers_approval_of_a_new_cart():
+    """The demo replaces orders as a customer does: a completed price-increase link, the
+    hold made through it moved to the new order, and the CRM told of the pair."""
+    from orderdesk.crm.models import CrmMessage
+    from orderdesk.links.models import LinkPurpose, LinkStatus
+
+    load()
+    replacement = Order.objects.get(supersedes__isnull=False)
+    old = replacement.supersedes
+    link = old.payment_links.get(purpose=LinkPurpose.PRICE_INCREASE)
+    assert link.status == LinkStatus.COMPLETED
+    hold = replacement.authorizations.get(status=AuthorizationStatus.AUTHORIZED)
+    assert hold.source == "customer_link" and hold.amount == replacement.total
+    message = CrmMessage.objects.get(topic="order.replaced")
+    assert message.payload["old_number"] == old.number
+    assert message.payload["new_number"] == replacement.number
 
 
 def test_demo_has_a_declined_price_increase_still_on_the_unpaid_panel():
