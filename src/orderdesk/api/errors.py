@@ -24,6 +24,8 @@ def _field(location) -> str:
 
 
 def install(api: NinjaAPI) -> None:
+    # One handler per exception kind, all in one place so that every error of the API has
+    # the same JSON shape; longer than 40 lines because it is a table, not logic.
     def respond(request, body, status):
         return api.create_response(request, body, status=status)
 

@@ -63,70 +63,53 @@ def order_get(number: str) -> Order:
     return Order.objects.select_related("account", "assigned_to", "supersedes").get(number=number)
 
 
+# The fields of each record that the API shows, in the order the schema lists them.
+LINE_FIELDS = ("sku", "description", "quantity", "unit_price", "amount")
+AUTHORIZATION_FIELDS = (
+    "gateway",
+    "method",
+    "status",
+    "amount",
+    "currency",
+    "authorized_at",
+    "expires_at",
+    "instrument",
+    "decline_code",
+    "message",
+    "source",
+    "created_at",
+)
+CAPTURE_FIELDS = ("amount", "currency", "gateway_reference", "captured_at")
+EXTERNAL_PAYMENT_FIELDS = ("amount", "currency", "reference", "reason", "recorded_at")
+EVENT_FIELDS = ("kind", "message", "who", "created_at")
+
+
+def _fields(records, names: tuple[str, ...], **computed) -> list[dict]:
+    return [
+        {
+            **{name: getattr(record, name) for name in names},
+            **{k: f(record) for k, f in computed.items()},
+        }
+        for record in records
+    ]
+
+
 def order_detail(order: Order) -> dict:
     payments = order_payments(order)
     successor = Order.objects.filter(supersedes=order).values_list("number", flat=True).first()
     events = OrderEvent.objects.filter(order=order).select_related("actor")[:TIMELINE_LIMIT]
+    recorded_by = {"recorded_by": lambda payment: display_name(payment.recorded_by)}
     return {
         **order_summary(order),
         "cancel_reason": order.cancel_reason,
         "amount_paid": amount_paid(order),
-        "lines": [
-            {
-                "sku": line.sku,
-                "description": line.description,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "amount": line.amount,
-            }
-            for line in order.lines.all()
-        ],
-        "authorizations": [
-            {
-                "gateway": authorization.gateway,
-                "method": authorization.method,
-                "status": authorization.status,
-                "amount": authorization.amount,
-                "currency": authorization.currency,
-                "authorized_at": authorization.authorized_at,
-                "expires_at": authorization.expires_at,
-                "instrument": authorization.instrument,
-                "decline_code": authorization.decline_code,
-                "message": authorization.message,
-                "source": authorization.source,
-                "created_at": authorization.created_at,
-            }
-            for authorization in payments["authorizations"]
-        ],
-        "captures": [
-            {
-                "amount": capture.amount,
-                "currency": capture.currency,
-                "gateway_reference": capture.gateway_reference,
-                "captured_at": capture.captured_at,
-            }
-            for capture in payments["captures"]
-        ],
-        "external_payments": [
-            {
-                "amount": payment.amount,
-                "currency": payment.currency,
-                "reference": payment.reference,
-                "reason": payment.reason,
-                "recorded_by": display_name(payment.recorded_by),
-                "recorded_at": payment.recorded_at,
-            }
-            for payment in payments["external_payments"]
-        ],
+        "lines": _fields(order.lines.all(), LINE_FIELDS),
+        "authorizations": _fields(payments["authorizations"], AUTHORIZATION_FIELDS),
+        "captures": _fields(payments["captures"], CAPTURE_FIELDS),
+        "external_payments": _fields(
+            payments["external_payments"], EXTERNAL_PAYMENT_FIELDS, **recorded_by
+        ),
         "supersedes": order.supersedes.number if order.supersedes_id else None,
         "superseded_by": successor,
-        "timeline": [
-            {
-                "kind": event.kind,
-                "message": event.message,
-                "who": event.who,
-                "created_at": event.created_at,
-            }
-            for event in events
-        ],
+        "timeline": _fields(events, EVENT_FIELDS),
     }

@@ -147,13 +147,23 @@ def _order_import(row: ImportRow) -> Order:
 def row_parse(row: int, raw: dict) -> tuple[ImportRow | None, list[RowError]]:
     """Check one CSV row; return it typed, or the errors, one per column at fault."""
     errors: list[RowError] = []
-    if None in raw:
-        errors.append(RowError(row, "", "more values than columns"))
-    text = {column: (raw.get(column) or "").strip() for column in COLUMNS}
 
     def fail(column: str, message: str) -> None:
         errors.append(RowError(row, column, message))
 
+    if None in raw:
+        fail("", "more values than columns")
+    text = {column: (raw.get(column) or "").strip() for column in COLUMNS}
+    _check_text(text, fail)
+    if errors:
+        return None, errors
+    typed = _typed(text, fail)
+    if errors:
+        return None, errors
+    return ImportRow(row=row, **typed), []
+
+
+def _check_text(text: dict[str, str], fail) -> None:
     for column, value in text.items():
         if "\x00" in value:
             fail(column, "contains a NUL character")
@@ -161,27 +171,26 @@ def row_parse(row: int, raw: dict) -> tuple[ImportRow | None, list[RowError]]:
             fail(column, "is required")
         elif len(value) > MAX_LENGTHS.get(column, 10_000):
             fail(column, f"is longer than {MAX_LENGTHS[column]} characters")
-    if errors:
-        return None, errors
-    kind = text["kind"].lower()
-    if kind not in OrderKind.values:
-        fail("kind", f"must be one of {', '.join(OrderKind.values)}, not {text['kind']!r}")
-    method = text["payment_method"].lower()
-    if method not in PaymentMethod.values:
-        fail(
-            "payment_method",
-            f"must be one of {', '.join(PaymentMethod.values)}, not {text['payment_method']!r}",
-        )
+
+
+def _choice(text: dict[str, str], column: str, choices, fail) -> str:
+    value = text[column].lower()
+    if value not in choices:
+        fail(column, f"must be one of {', '.join(choices)}, not {text[column]!r}")
+    return value
+
+
+def _typed(text: dict[str, str], fail) -> dict:
+    """The row's values as the order needs them; each value at fault is reported."""
+    kind = _choice(text, "kind", OrderKind.values, fail)
+    method = _choice(text, "payment_method", PaymentMethod.values, fail)
     if any(ch.isspace() for ch in text["number"]):
         fail("number", "must not contain spaces")
     try:
         validate_email(text["email"])
     except ValidationError:
         fail("email", f"{text['email']!r} is not an e-mail address")
-    currency = (text["currency"] or settings.ORDERDESK_CURRENCY).upper()
-    if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
-        fail("currency", f"{text['currency']!r} is not a three-letter ISO 4217 code")
-        currency = settings.ORDERDESK_CURRENCY
+    currency = _currency(text["currency"], fail)
     total = _amount(text["total"], currency, "total", fail)
     quoted = (
         _amount(text["quoted_total"], currency, "quoted_total", fail)
@@ -190,17 +199,28 @@ def row_parse(row: int, raw: dict) -> tuple[ImportRow | None, list[RowError]]:
     )
     if total == 0 and kind == OrderKind.SALE:
         fail("total", "a sale must cost more than zero (only a repair may be quoted at zero)")
-    delivery = None
-    if text["estimated_delivery_date"]:
-        try:
-            delivery = date.fromisoformat(text["estimated_delivery_date"])
-        except ValueError:
-            fail("estimated_delivery_date", "must be a date such as 2026-12-24")
-    if errors:
-        return None, errors
+    delivery = _delivery_date(text["estimated_delivery_date"], fail)
     typed = dict(text, kind=kind, payment_method=method, currency=currency)
     typed.update(quoted_total=quoted, total=total, estimated_delivery_date=delivery)
-    return ImportRow(row=row, **typed), []
+    return typed
+
+
+def _currency(value: str, fail) -> str:
+    currency = (value or settings.ORDERDESK_CURRENCY).upper()
+    if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
+        fail("currency", f"{value!r} is not a three-letter ISO 4217 code")
+        return settings.ORDERDESK_CURRENCY
+    return currency
+
+
+def _delivery_date(value: str, fail) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail("estimated_delivery_date", "must be a date such as 2026-12-24")
+        return None
 
 
 def _amount(value: str, currency: str, column: str, fail) -> int | None:

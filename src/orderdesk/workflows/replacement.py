@@ -60,14 +60,19 @@ def order_replace(
     if original.status != OrderStatus.OPEN:
         order_transition(replacement, original.status, actor=actor, reason="as the replaced order")
     _notes_copy(original, replacement)
+    who = {"actor": actor, "actor_label": actor_label}
     event_record(
         replacement,
         EventKind.REPLACED,
         f"Replaces order {original.number}",
-        actor=actor,
-        actor_label=actor_label,
         details={"replaces": original.number},
+        **who,
     )
+    _original_cancel(original, replacement, **who)
+    return replacement
+
+
+def _original_cancel(original: Order, replacement: Order, *, actor, actor_label: str) -> None:
     original.cancel_reason = CancelReason.REPLACED
     order_transition(
         original, OrderStatus.CANCELLED, actor=actor, reason=f"replaced by {replacement.number}"
@@ -81,7 +86,6 @@ def order_replace(
         details={"replaced_by": replacement.number},
     )
     payment_state_refresh(original)
-    return replacement
 
 
 def _notes_copy(original: Order, replacement: Order) -> None:
