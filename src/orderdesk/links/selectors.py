@@ -51,12 +51,12 @@ def customer_link_facts(order: Order) -> CustomerLinkFacts:
 
 
 def link_declined_for_order(order: Order) -> PaymentLink | None:
-    """The price increase the customer declined, while the order still waits on it (its
-    payment state says so: see payments.state.price_increase_declined)."""
-    if order.payment_state != PaymentState.AWAITING_PRICE or order.total == 0:
+    """The price increase the customer declined, while the order still waits on it: the
+    link facts on the order say the newest link was declined, and the payment state (see
+    payments.state.price_increase_declined) that nothing has been tried since."""
+    if order.price_declined_at is None or order.payment_state != PaymentState.AWAITING_PRICE:
         return None
-    newest = PaymentLink.objects.filter(order=order).order_by("-id").first()
-    return newest if newest is not None and newest.status == LinkStatus.DECLINED else None
+    return PaymentLink.objects.filter(order=order).order_by("-id").first()
 
 
 def link_recent_reauthorization(order: Order) -> PaymentLink | None:
