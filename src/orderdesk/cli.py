@@ -102,7 +102,46 @@ def cmd_worker(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def cmd_sweep(args) -> int:
+    _manage("sweep")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    _django()
+    _var_dir()
+    _manage("migrate", "--no-input", "-v", "0")
+    _manage("demo", "--orders", str(args.orders))
+    return 0
+
+
+def cmd_import_orders(args) -> int:
+    _manage("import_orders", args.file)
+    return 0
+
+
+def cmd_createstaff(args) -> int:
+    extra = ["--password", args.password] if args.password else []
+    _manage("createstaff", args.username, "--role", args.role, *extra)
+    return 0
+
+
+def cmd_migrate(args) -> int:
+    _django()
+    _var_dir()
+    _manage("migrate", "--no-input")
+    return 0
+
+
+def cmd_manage(args) -> int:
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["orderdesk", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orderdesk", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the dashboard, customer pages and API")
@@ -110,48 +149,36 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=2)
     serve.add_argument("--with-worker", action="store_true", help="also run the background worker")
+    serve.set_defaults(handler=cmd_serve)
     worker = sub.add_parser("worker", help="run background work and the sweep schedule")
     worker.add_argument("--batch", action="store_true", help="drain the queue once and exit")
-    sub.add_parser("sweep", help="expire lapsed authorizations and links now")
+    worker.set_defaults(handler=cmd_worker)
+    sub.add_parser("sweep", help="expire lapsed authorizations and links now").set_defaults(
+        handler=cmd_sweep
+    )
     demo = sub.add_parser("demo", help="migrate and load demo data (idempotent)")
     demo.add_argument("--orders", type=int, default=200)
+    demo.set_defaults(handler=cmd_demo)
     importer = sub.add_parser("import-orders", help="import orders from a CSV file")
     importer.add_argument("file")
+    importer.set_defaults(handler=cmd_import_orders)
     staff = sub.add_parser("createstaff", help="create a CSR or supervisor log-in")
     staff.add_argument("username")
     staff.add_argument("--role", choices=["csr", "supervisor"], required=True)
     staff.add_argument("--password")
-    sub.add_parser("migrate", help="create or update the database tables")
+    staff.set_defaults(handler=cmd_createstaff)
+    sub.add_parser("migrate", help="create or update the database tables").set_defaults(
+        handler=cmd_migrate
+    )
     manage = sub.add_parser("manage", help="run any Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
+    manage.set_defaults(handler=cmd_manage)
+    return parser
 
-    if args.command == "serve":
-        return cmd_serve(args)
-    if args.command == "worker":
-        return cmd_worker(args)
-    if args.command == "sweep":
-        _manage("sweep")
-    elif args.command == "demo":
-        _django()
-        _var_dir()
-        _manage("migrate", "--no-input", "-v", "0")
-        _manage("demo", "--orders", str(args.orders))
-    elif args.command == "import-orders":
-        _manage("import_orders", args.file)
-    elif args.command == "createstaff":
-        extra = ["--password", args.password] if args.password else []
-        _manage("createstaff", args.username, "--role", args.role, *extra)
-    elif args.command == "migrate":
-        _django()
-        _var_dir()
-        _manage("migrate", "--no-input")
-    elif args.command == "manage":
-        _django()
-        from django.core.management import execute_from_command_line
 
-        execute_from_command_line(["orderdesk", *args.rest])
-    return 0
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
 
 
 if __name__ == "__main__":
