@@ -97,9 +97,9 @@ def authorization_attempt(
 ) -> tuple[Authorization, GatewayResult | None]:
     """Record a pending authorization, then ask the gateway (outside any transaction).
 
-    Returns the pending authorization and the gateway's answer, which the caller records
-    with `authorization_settle`, in a transaction of its own or in one that also records
-    what the answer means to it. A timeout is recorded here as `unknown` (answer None).
+    Returns the authorization and the gateway's answer, which the caller records with
+    `authorization_settle`, in a transaction of its own or in one that also records what
+    the answer means to it. A timeout is recorded here as `unknown` (answer None).
     """
     if source == AuthorizationSource.MANUAL:
         require(actor, "orders.process_card")  # the virtual terminal, from any entry point
@@ -113,6 +113,12 @@ def authorization_attempt(
         gateway=gateway.name,
         instrument_reference=_token_reference(gateway, payment_token),
     )
+    return _gateway_authorize(gateway, authorization, payment_token, order)
+
+
+def _gateway_authorize(gateway, authorization, payment_token: str, order: Order):
+    """The authorization and the gateway's answer; when the answer did not come, the
+    authorization recorded as unknown (for reconciliation) and None."""
     try:
         result = gateway.authorize(
             amount=authorization.amount,
@@ -124,16 +130,16 @@ def authorization_attempt(
     except GatewayTimeout as error:
         return _authorization_unknown(authorization, str(error)), None
     except GatewayUnavailable as error:
-        result = GatewayResult(
-            status=ResultStatus.ERROR, message=str(error), decline_code="gateway_unavailable"
-        )
+        result = _error_result(error, "gateway_unavailable")
     except PaymentError as error:
         # Anything else the adapter raises is a definite failure: never leave it pending,
         # which would block every later attempt on the order.
-        result = GatewayResult(
-            status=ResultStatus.ERROR, message=str(error), decline_code="gateway_error"
-        )
+        result = _error_result(error, "gateway_error")
     return authorization, result
+
+
+def _error_result(error: Exception, code: str) -> GatewayResult:
+    return GatewayResult(status=ResultStatus.ERROR, message=str(error), decline_code=code)
 
 
 def _token_reference(gateway, payment_token: str) -> str:
@@ -229,32 +235,9 @@ def authorization_settle(
     authorization.payer_email = result.payer_email
     authorization.decline_code, authorization.message = result.decline_code, result.message[:300]
     if result.status in (ResultStatus.AUTHORIZED, ResultStatus.CAPTURED, ResultStatus.VOIDED):
-        # A reconciled outcome happened when it was requested, not when we learned of it:
-        # counting validity from then never lets an authorization outlive the gateway's hold.
-        reconciled = authorization.status == AuthorizationStatus.UNKNOWN
-        authorization.authorized_at = authorization.authorized_at or (
-            authorization.created_at if reconciled else now()
-        )
-        authorization.status = AuthorizationStatus.AUTHORIZED
-        authorization.expires_at = expiry_for(
-            authorized_at=authorization.authorized_at,
-            gateway=authorization.gateway,
-            method=authorization.method,
-            network=result.card_brand,
-            reported=result.expires_at,
-        )
-        text = f"Authorized {_format(authorization.amount, authorization.currency)}"
-        if authorization.instrument:
-            text += f" on {authorization.instrument}"
-        kind = EventKind.AUTHORIZATION_MADE
+        kind, text = EventKind.AUTHORIZATION_MADE, _settle_approved(authorization, result)
     else:
-        authorization.status = (
-            AuthorizationStatus.ERROR
-            if result.status == ResultStatus.ERROR
-            else AuthorizationStatus.DECLINED
-        )
-        text = f"Authorization {authorization.status}: {result.message or result.decline_code or 'no reason given'}"
-        kind = EventKind.AUTHORIZATION_FAILED
+        kind, text = EventKind.AUTHORIZATION_FAILED, _settle_refused(authorization, result)
     authorization.save(update_fields=SETTLED_FIELDS)
     event_record(
         order,
@@ -267,3 +250,29 @@ def authorization_settle(
     if state_refresh:
         payment_state_refresh(order, also=LAST_ACTION_FIELDS)
     return authorization
+
+
+def _settle_approved(authorization: Authorization, result: GatewayResult) -> str:
+    # A reconciled outcome happened when it was requested, not when we learned of it:
+    # counting validity from then never lets an authorization outlive the gateway's hold.
+    reconciled = authorization.status == AuthorizationStatus.UNKNOWN
+    authorization.authorized_at = authorization.authorized_at or (
+        authorization.created_at if reconciled else now()
+    )
+    authorization.status = AuthorizationStatus.AUTHORIZED
+    authorization.expires_at = expiry_for(
+        authorized_at=authorization.authorized_at,
+        gateway=authorization.gateway,
+        method=authorization.method,
+        network=result.card_brand,
+        reported=result.expires_at,
+    )
+    text = f"Authorized {_format(authorization.amount, authorization.currency)}"
+    return text + (f" on {authorization.instrument}" if authorization.instrument else "")
+
+
+def _settle_refused(authorization: Authorization, result: GatewayResult) -> str:
+    failed = result.status == ResultStatus.ERROR
+    authorization.status = AuthorizationStatus.ERROR if failed else AuthorizationStatus.DECLINED
+    reason = result.message or result.decline_code or "no reason given"
+    return f"Authorization {authorization.status}: {reason}"
