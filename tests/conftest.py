@@ -17,6 +17,24 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _shared_cache_emptied(request):
+    """The rate limits count in the database cache, whose table no test transaction rolls back
+    in a transactional test: such tests start and end with it empty. (Other tests' counts
+    vanish with their rolled-back transaction.)"""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction"))
+    if not (transactional or {"transactional_db", "live_server"} & set(request.fixturenames)):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def csr(db):
     from tests.factories import make_staff

@@ -6,6 +6,7 @@ and the sandbox gateway.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -49,7 +50,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    "ninja",  # serves /api/docs from its own static files (no CDN, no inline script)
     "django_tasks_db",
+    "axes",
+    "csp",
+    "django_ratelimit",
     "orderdesk.common",
     "orderdesk.accounts",
     "orderdesk.orders",
@@ -61,11 +66,15 @@ INSTALLED_APPS = [
     "orderdesk.dashboard",
     "orderdesk.api",
     "orderdesk.operations",
+    "orderdesk.security",
 ]
 
 MIDDLEWARE = [
+    "orderdesk.common.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "orderdesk.common.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -73,6 +82,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during log-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "orderdesk.urls"
@@ -120,6 +132,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out user or address before the password is read.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/dashboard/"
 LOGOUT_REDIRECT_URL = "login"
@@ -145,16 +162,32 @@ STORAGES = {
     },
 }
 
-# The rate limits of the customer pages count in this cache. Local memory counts per
-# process; a deployment with several web processes points this at a shared cache.
-CACHES = {
-    "default": {
-        "BACKEND": os.environ.get(
-            "ORDERDESK_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"
-        ),
-        "LOCATION": os.environ.get("ORDERDESK_CACHE_LOCATION", "orderdesk"),
-    }
-}
+# The rate limits (django-ratelimit) and the log-in throttle count in this cache, shared by
+# every web process: Django's database cache in the same database by default (its table is
+# made by `orderdesk migrate`/`serve`), Redis when ORDERDESK_CACHE_URL says redis://...
+ORDERDESK_CACHE_URL = os.environ.get("ORDERDESK_CACHE_URL", "")
+
+
+def cache_from_url(url: str) -> dict:
+    if not url or url.startswith("db:"):
+        table = url.removeprefix("db:").lstrip("/") or "orderdesk_cache"
+        return {"BACKEND": "orderdesk.common.cache.DatabaseCache", "LOCATION": table}
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if url.startswith("locmem:"):  # one process only: counts are not shared
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "orderdesk"}
+    raise RuntimeError(
+        f"ORDERDESK_CACHE_URL must be empty, db:TABLE, redis://host:port/db or locmem:, not {url!r}"
+    )
+
+
+CACHES = {"default": cache_from_url(ORDERDESK_CACHE_URL)}
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_VIEW = "orderdesk.common.views.rate_limited"
+# django-ratelimit warns about any cache it does not list; the database cache here is
+# orderdesk's own, whose increment is atomic (a row lock), and Django's Redis cache
+# increments with INCR.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 TASKS = {
     "default": {
@@ -216,6 +249,27 @@ ORDERDESK_LINK_RATE_WINDOW_SECONDS = int(
 )
 ORDERDESK_LINK_RATE_PER_TOKEN = int(os.environ.get("ORDERDESK_LINK_RATE_PER_TOKEN", "30"))
 ORDERDESK_LINK_RATE_PER_ADDRESS = int(os.environ.get("ORDERDESK_LINK_RATE_PER_ADDRESS", "120"))
+# Staff log-in (django-axes): after this many failures a user name, and separately a client
+# address, is locked out for the cool-off time (or until a supervisor unlocks it).
+ORDERDESK_LOGIN_FAILURE_LIMIT = int(os.environ.get("ORDERDESK_LOGIN_FAILURE_LIMIT", "5"))
+ORDERDESK_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("ORDERDESK_LOGIN_LOCKOUT_MINUTES", "30"))
+# Log-in posts per client address per window, whatever the user name (django-ratelimit).
+ORDERDESK_LOGIN_RATE_PER_ADDRESS = int(os.environ.get("ORDERDESK_LOGIN_RATE_PER_ADDRESS", "30"))
+# API: requests per client address per window, and failed API keys per address per window.
+ORDERDESK_API_RATE_PER_ADDRESS = int(os.environ.get("ORDERDESK_API_RATE_PER_ADDRESS", "600"))
+ORDERDESK_API_KEY_FAILURE_LIMIT = int(os.environ.get("ORDERDESK_API_KEY_FAILURE_LIMIT", "10"))
+# The sandbox's card tokenization: requests per client address per window.
+ORDERDESK_SANDBOX_TOKENIZE_RATE_PER_ADDRESS = int(
+    os.environ.get("ORDERDESK_SANDBOX_TOKENIZE_RATE_PER_ADDRESS", "60")
+)
+# The window of the log-in, API and tokenization rate limits.
+ORDERDESK_RATE_WINDOW_SECONDS = int(os.environ.get("ORDERDESK_RATE_WINDOW_SECONDS", "600"))
+AXES_FAILURE_LIMIT = ORDERDESK_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=ORDERDESK_LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the pair
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 ORDERDESK_SWEEP_INTERVAL_SECONDS = int(os.environ.get("ORDERDESK_SWEEP_INTERVAL_SECONDS", "300"))
 # Validity per gateway, method and card network, in the form
 # "stripe:card=7,paypal:paypal=29+3,sandbox:card:amex=7" (days, optional +honor days).
@@ -258,6 +312,30 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# A staff session lasts a working day from log-in.
+ORDERDESK_SESSION_HOURS = float(os.environ.get("ORDERDESK_SESSION_HOURS", "10"))
+SESSION_COOKIE_AGE = int(ORDERDESK_SESSION_HOURS * 3600)
+
+# Content-Security-Policy (django-csp) in every mode: no inline script or style anywhere,
+# nothing may frame orderdesk. The PayPal gateway sends the customer's browser on to PayPal's
+# approval page after the form post, so form-action names PayPal's hosts when it is in use.
+_FORM_ACTION = ["'self'"]
+if ORDERDESK_GATEWAY == "paypal":
+    _FORM_ACTION += ["https://www.paypal.com", "https://www.sandbox.paypal.com"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": _FORM_ACTION,
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -18,11 +18,13 @@ def test_the_schema_builds_and_declares_errors(client):
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             declared = set(operation["responses"])
-            assert {"401", "403", "422"} <= declared, (method, path)
+            assert {"401", "403", "422", "429"} <= declared, (method, path)
     assert client.get("/api/docs").status_code == 200
 
 
-def test_schemathesis_finds_no_failure(live_server, supervisor, tmp_path):
+def test_schemathesis_finds_no_failure(live_server, supervisor, tmp_path, settings):
+    # Thousands of generated requests from one address: the rate limit would answer most.
+    settings.ORDERDESK_API_RATE_PER_ADDRESS = 1_000_000
     authorize(make_order(number="ST-1", status="ready_to_ship"))
     make_order(number="ST-2")
     key = key_for(supervisor)

@@ -5,7 +5,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate as django_authenticate
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -144,6 +144,13 @@ def test_demo_has_a_declined_price_increase_still_on_the_unpaid_panel():
     assert declined.authorized_amount == declined.total > 0  # an older hold covers the old total
     panel = unpaid_panel(user=None, group="not_authorized", per_page=50)
     assert declined.number in {order.number for order in panel.rows}
+
+
+def authenticate(**credentials):
+    # As the log-in page does: the log-in protection (django-axes) needs the request.
+    from django.test import RequestFactory
+
+    return django_authenticate(RequestFactory().post("/login/"), **credentials)
 
 
 def test_demo_log_ins_work_with_their_roles_and_existing_passwords_are_kept():

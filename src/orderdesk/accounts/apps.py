@@ -3,7 +3,9 @@ from django.db.models.signals import post_migrate
 
 
 def _roles_after_migrate(sender, **kwargs):
-    if sender.label != "api":
+    from django.apps import apps
+
+    if sender.label != list(apps.get_app_configs())[-1].label:
         return
     from orderdesk.accounts.services import roles_ensure
 
@@ -15,7 +17,7 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self):
-        # The api app migrates last, when every app's permissions exist.
+        # After the last installed app migrates, when every app's permissions exist.
         post_migrate.connect(
             _roles_after_migrate, sender=None, dispatch_uid="orderdesk-roles", weak=False
         )

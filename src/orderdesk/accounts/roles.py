@@ -23,5 +23,7 @@ SUPERVISOR_PERMISSIONS = CSR_PERMISSIONS + [
     "orders.override_ship_gate",
     "orders.record_external_payment",
     "orders.cancel_order",
+    "security.unlock_login",  # lift a log-in lockout (django-axes)
+    "security.view_audit",  # the audit of staff interventions and its export
 ]
 ROLE_PERMISSIONS = {CSR: CSR_PERMISSIONS, SUPERVISOR: SUPERVISOR_PERMISSIONS}

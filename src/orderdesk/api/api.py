@@ -15,7 +15,7 @@ from django.http import JsonResponse
 from ninja import Header, NinjaAPI, Path, Query, Status
 
 from orderdesk.api import errors, schemas
-from orderdesk.api.auth import AUTH, require_permission
+from orderdesk.api.auth import AUTH, THROTTLE, require_permission
 from orderdesk.api.schemas import ErrorOut
 from orderdesk.api.selectors import order_detail, order_get, order_summary, orders_filter
 from orderdesk.api.services import storefront_order_create
@@ -34,6 +34,7 @@ api = NinjaAPI(
         "Authenticate with `Authorization: Bearer <key>` (keys: `manage.py createapikey`)."
     ),
     auth=AUTH,
+    throttle=THROTTLE,
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
@@ -43,8 +44,9 @@ errors.install(api)
 NUMBER = Path(
     ..., min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", examples=["100123"]
 )
-READ_ERRORS = {code: ErrorOut for code in (400, 401, 403, 404, 422)}
-WRITE_ERRORS = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422)}
+# 429: the per-address rate limit, or too many wrong API keys from the address.
+READ_ERRORS = {code: ErrorOut for code in (400, 401, 403, 404, 422, 429)}
+WRITE_ERRORS = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
 
 
 def _detail(order) -> dict:

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from ninja.errors import Throttled
 from ninja.security import HttpBearer, SessionAuthIsStaff
+from ninja.throttling import BaseThrottle
 
 from orderdesk.api.keys import api_key_authenticate
+from orderdesk.common.ratelimit import api_key_failure_rate, api_rate, limit_exceeded
 
 
 class ApiKeyAuth(HttpBearer):
     openapi_description = "An API key made with `manage.py createapikey`: `Bearer od_…`"
 
     def authenticate(self, request, token: str):
-        if len(token) > 200 or "\x00" in token:
-            return None
-        return api_key_authenticate(token)
+        # An address that sent too many wrong keys is refused before any key is looked at,
+        # the right one included, until its window passes.
+        if limit_exceeded(request, group="api.key-failures", rate=api_key_failure_rate, count=False):
+            raise Throttled(wait=settings.ORDERDESK_RATE_WINDOW_SECONDS)
+        user = None
+        if len(token) <= 200 and "\x00" not in token:
+            user = api_key_authenticate(token)
+        if user is None:
+            limit_exceeded(request, group="api.key-failures", rate=api_key_failure_rate)
+        return user
 
 
 class StaffSessionAuth(SessionAuthIsStaff):
@@ -32,4 +43,15 @@ def require_permission(request, permission: str) -> None:
         raise PermissionDenied(f"Your role does not allow this (needs {permission}).")
 
 
+class AddressThrottle(BaseThrottle):
+    """Requests per client address per window, counted in the shared cache."""
+
+    def allow_request(self, request) -> bool:
+        return not limit_exceeded(request, group="api", rate=api_rate)
+
+    def wait(self) -> float:
+        return float(settings.ORDERDESK_RATE_WINDOW_SECONDS)
+
+
 AUTH = [ApiKeyAuth(), StaffSessionAuth()]
+THROTTLE = [AddressThrottle()]

@@ -15,7 +15,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
 
+from orderdesk.common.ratelimit import address_key, tokenize_rate
 from orderdesk.sandbox import server
 from orderdesk.sandbox.cards import CardRejected
 from orderdesk.sandbox.models import SandboxTransaction
@@ -28,6 +30,7 @@ def _error(field: str, reason: str, status: int = 400) -> JsonResponse:
 @csrf_exempt  # a gateway's tokenization endpoint takes no cookie; it holds nothing to forge
 @require_POST
 @never_cache
+@ratelimit(group="sandbox.tokens", key=address_key, rate=tokenize_rate)  # card testing
 @sensitive_variables("payload", "number", "cvc")
 @sensitive_post_parameters()
 def tokens(request):

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from orderdesk.security import views
+
+app_name = "security"
+urlpatterns = [
+    path("lockouts/", views.lockouts, name="lockouts"),
+    path("lockouts/unlock", views.unlock, name="unlock"),
+]
