@@ -71,6 +71,7 @@ def run_all(orders: int) -> dict:
     log(f"web: {result['web']}")
     result["approve"] = measure_approve()
     log(f"approve: {result['approve']}")
+    result["pages"] = measure_pages()
     return result
 
 
@@ -585,4 +586,146 @@ def drive(*, seconds, clients, master, request, ok: int) -> dict:
         "peak_worker_rss_mb": round(peak, 1),
         "ran_out_of_links": exhausted.is_set(),
         "load_average": round(os.getloadavg()[0], 2),
+    }
+
+
+# -- (e) whole pages, as a CSR waits for them ---------------------------------------------------
+
+PAGE_REPEATS = 30
+CSV_REPEATS = 3
+
+
+def page_cases(csr) -> list[tuple[str, str, str, dict]]:
+    """(label, kind of target, path, extra request headers) of every page measured."""
+    from orderdesk.orders.models import Order
+    from orderdesk.unpaid.groups import GROUPS
+    from orderdesk.unpaid.rows import SORTS
+
+    order = Order.objects.filter(payment_state="failed").order_by("id").first()
+    cases = [("`/dashboard/` default", "page", "/dashboard/", {})]
+    cases += [
+        (f"group {group.key}", "page", f"/dashboard/?group={group.key}", {}) for group in GROUPS
+    ]
+    cases += [
+        (f"sort {sort}", "page", f"/dashboard/?sort={sort}", {})
+        for sort in SORTS
+        if sort != "urgency"
+    ]
+    cases += [
+        ("search account name", "page", "/dashboard/?q=Bench+customer+12", {}),
+        ("search order number", "page", f"/dashboard/?q={order.number[:-2]}", {}),
+        ("page 20", "page", "/dashboard/?page=20", {}),
+        ("last page", "page", "/dashboard/?page=1000000", {}),
+        ("last page, sort by total", "page", "/dashboard/?page=1000000&sort=total", {}),
+        ("group, kind and search", "page", "/dashboard/?group=failed&kind=repair&q=Bench", {}),
+        ("panel refresh (htmx)", "page", "/dashboard/", {"HTTP_HX_REQUEST": "true"}),
+        ("order screen", "order", f"/orders/{order.number}/", {}),
+        ("`/metrics`", "metrics", "/metrics", {}),
+        ("`/api/unpaid`", "page", "/api/unpaid", {}),
+    ]
+    return cases
+
+
+def _replay(statements: list[str]) -> None:
+    from django.db import connection
+
+    cursor = connection.connection.cursor()  # the DB-API cursor, below the ORM
+    for sql in statements:
+        cursor.execute(sql)
+        if cursor.description is not None:
+            cursor.fetchall()
+    cursor.close()
+
+
+def measure_pages() -> dict:
+    """Each page through Django's test client (middleware, view, template), logged in as a CSR,
+    interleaved with its SQL floor: the statements that request sent, replayed raw."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from orderdesk.accounts.services import staff_create
+
+    csr = staff_create(username="bench-pages-csr", role="csr", password="bench-pass-123")
+    client = Client()
+    client.force_login(csr)
+    rows = []
+    for label, target, path, headers in page_cases(csr):
+        for _ in range(3):
+            status = client.get(path, **headers).status_code
+        connection.queries_log.clear()  # a full log (its length capped) would capture nothing
+        with CaptureQueriesContext(connection) as captured:
+            client.get(path, **headers)
+        sent = [query["sql"] for query in captured.captured_queries]  # before the log empties
+        statements = [
+            sql for sql in sent if sql.lstrip().upper().startswith(("SELECT", "WITH", "(SELECT"))
+        ]
+        page_samples, floor_samples = [], []
+        for _ in range(PAGE_REPEATS):
+            page_samples.append(timed(lambda: client.get(path, **headers)))  # noqa: B023
+            floor_samples.append(timed(lambda: _replay(statements)))  # noqa: B023
+        rows.append(
+            {
+                "label": label,
+                "target": target,
+                "path": path,
+                "status": status,
+                "queries": len(sent),
+                "p50_ms": round(percentile(page_samples, 0.5), 1),
+                "p95_ms": round(percentile(page_samples, 0.95), 1),
+                "sql_p50_ms": round(percentile(floor_samples, 0.5), 1),
+                "sql_p95_ms": round(percentile(floor_samples, 0.95), 1),
+            }
+        )
+        log(f"pages: {rows[-1]}")
+    return {"repeats": PAGE_REPEATS, "rows": rows, "csv": measure_csv(client)}
+
+
+def measure_csv(client) -> dict:
+    """The whole CSV export: time to its first byte and rows a second, median of a few."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    connection.queries_log.clear()
+    first_bytes, totals, count = [], [], 0
+    for _ in range(CSV_REPEATS):
+        start = time.perf_counter()
+        response = client.get("/dashboard/unpaid.csv")
+        chunks = iter(response.streaming_content)
+        first = next(chunks)
+        first_bytes.append((time.perf_counter() - start) * 1000)
+        count = first.count(b"\n") + sum(chunk.count(b"\n") for chunk in chunks) - 1
+        totals.append(time.perf_counter() - start)
+    with CaptureQueriesContext(connection) as captured:
+        b"".join(client.get("/dashboard/unpaid.csv").streaming_content)
+    statements = [query["sql"] for query in captured.captured_queries]
+    floor = statistics.median(timed(lambda: _replay(statements)) for _ in range(CSV_REPEATS))
+    total = statistics.median(totals)
+    return {
+        "rows": count,
+        "first_byte_ms": round(statistics.median(first_bytes), 1),
+        "total_ms": round(total * 1000),
+        "rows_per_second": round(count / total),
+        "sql_ms": round(floor),
+    }
+
+
+def run_pages(orders: int) -> dict:
+    """`run.py --measure pages`: the data set, then target (e) alone."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench import data
+
+    call_command("migrate", "--no-input", verbosity=0)
+    started = time.perf_counter()
+    data.build(orders)
+    built = time.perf_counter() - started
+    log(f"built {orders:,} orders and authorizations in {built:.1f} s")
+    return {
+        "vendor": connection.vendor,
+        "database_version": database_version(),
+        "orders": orders,
+        "build_seconds": round(built, 1),
+        "pages": measure_pages(),
     }

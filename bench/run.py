@@ -1,15 +1,16 @@
 """`make bench`: measure the targets of the design notes and write bench/README.md.
 
     python bench/run.py [--orders N] [--pg-url URL] [--only sqlite|postgresql] [--no-write]
-                        [--measure all|approve]
+                        [--measure all|approve|pages]
 
 For each database (an SQLite file under var/bench/ and the PostgreSQL database of --pg-url)
 a child process builds the data set with bulk SQL (N orders, 5 % unpaid, N authorizations),
 then measures: (a) the unpaid panel through the ORM against the same SQL sent raw, (b) the
 expiry sweep against a raw SQL UPDATE of the same rows, (c) the approve-payment endpoint
 against a bare Django view on the same gunicorn server, (d) the web worker's memory under
-load. `--measure approve` builds the data set and measures (c) only; it then rewrites only
-section (c) of the README.
+load, (e) every dashboard page, the order screen, /metrics and the CSV export through
+Django's test client beside their SQL floor. `--measure approve` (or `pages`) builds the
+data set and measures (c) (or (e)) only; it then rewrites only that section of the README.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def main() -> int:
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/orderdesk_bench")
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--no-write", action="store_true", help="print, do not write the README")
-    parser.add_argument("--measure", choices=["all", "approve"], default="all")
+    parser.add_argument("--measure", choices=["all", "approve", "pages"], default="all")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -63,10 +64,12 @@ def main() -> int:
             print(f"{name}: the benchmark failed (exit {completed.returncode})", file=sys.stderr)
             return completed.returncode
         results[name] = json.loads(completed.stdout.strip().splitlines()[-1])
-    from bench.report import approve_section_replace, machine, render
+    from bench.report import approve_section_replace, machine, pages_section_replace, render
 
     readme = ROOT / "bench" / "README.md"
-    if args.measure == "approve":
+    if args.measure == "pages":
+        text = pages_section_replace(readme.read_text(encoding="utf-8"), results)
+    elif args.measure == "approve":
         text = approve_section_replace(
             readme.read_text(encoding="utf-8"),
             results,
@@ -92,7 +95,8 @@ def child(name: str, orders: int, measure_only: str = "all") -> int:
     import django
 
     django.setup()
-    result = measure.run_approve(orders) if measure_only == "approve" else measure.run_all(orders)
+    runs = {"approve": measure.run_approve, "pages": measure.run_pages, "all": measure.run_all}
+    result = runs[measure_only](orders)
     result["measured_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     result["python"] = platform.python_version()
     print(json.dumps(result), flush=True)

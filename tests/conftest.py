@@ -19,7 +19,7 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _shared_cache_emptied(request):
-    """The rate limits count in the database cache, whose table no test transaction rolls back
+    """The rate limits and the dashboard's figures live in the database cache, whose table no test transaction rolls back
     in a transactional test: such tests start and end with it empty. (Other tests' counts
     vanish with their rolled-back transaction.)"""
     marker = request.node.get_closest_marker("django_db")

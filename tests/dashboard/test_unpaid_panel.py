@@ -240,3 +240,17 @@ def test_csv_export_has_every_row_the_filters_show(client, csr):
     assert set(body) == scenario.panel_numbers["not_authorized"] | {evil.number}
     assert body[evil.number][2] == "'=HYPERLINK(1)"
     assert body[scenario.unauthorized.number][5] == "USD 125.00"
+
+
+def test_figures_beside_the_panel_are_counted_once_a_minute_and_say_when(client, csr):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(csr)
+    make_order()
+    with CaptureQueriesContext(connection) as first:
+        page = client.get(reverse("dashboard:index")).content.decode()
+    assert "As of <time" in page
+    with CaptureQueriesContext(connection) as second:
+        client.get(reverse("dashboard:index"))
+    assert len(second) == len(first) - 2  # neither the work in progress nor the chart again

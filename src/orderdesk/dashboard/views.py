@@ -25,7 +25,7 @@ from orderdesk.orders.models import Order
 from orderdesk.payments.models import AuthorizationSource, AuthorizationStatus
 from orderdesk.payments.selectors import order_payments, payment_security
 from orderdesk.payments.services import authorization_request, external_payment_record
-from orderdesk.unpaid.figures import unpaid_by_days_to_expiry, work_in_progress
+from orderdesk.unpaid.figures import panel_figures
 from orderdesk.unpaid.groups import GROUPS
 from orderdesk.unpaid.rows import unpaid_panel, unpaid_panel_queryset
 from orderdesk.workflows import cancellation, shipping
@@ -42,8 +42,10 @@ def index(request):
     if request.htmx and not request.htmx.history_restore_request:
         response = render(request, "dashboard/index.html#unpaid-panel", context)
     else:
-        context["work"] = work_in_progress()
-        context["chart"] = bar_chart(unpaid_by_days_to_expiry())
+        figures = panel_figures()
+        context["work"] = figures.work
+        context["chart"] = bar_chart(figures.expiry)
+        context["figures_as_of"] = figures.as_of
         response = render(request, "dashboard/index.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response

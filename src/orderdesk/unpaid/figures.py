@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, IntegerField, Q, Value
 
 from orderdesk.common.clock import now
@@ -85,3 +86,34 @@ def work_in_progress() -> list[StatusCount]:
         StatusCount(status, OrderStatus(status).label, found.get(status, 0))
         for status in LIVE_STATUSES
     ]
+
+
+@dataclass(frozen=True)
+class PanelFigures:
+    """The figures beside the panel, as counted at `as_of` (shown with them)."""
+
+    work: list[StatusCount]
+    expiry: list[ExpiryBucket]
+    as_of: datetime
+
+
+FIGURES_CACHE_KEY = "orderdesk:unpaid:figures"
+
+
+FIGURES_SECONDS = 60
+
+
+def panel_figures() -> PanelFigures:
+    """The work-in-progress counts and the days-to-expiry chart, counted at most once a minute.
+
+    Both count every live order, which costs more than the whole panel at scale; the page
+    refreshes every minute anyway, so a count up to a minute old, shown with its time, is
+    as useful and every other view of that minute reads it from the cache.
+    """
+    figures = cache.get(FIGURES_CACHE_KEY)
+    if figures is None:
+        figures = PanelFigures(
+            work=work_in_progress(), expiry=unpaid_by_days_to_expiry(), as_of=now()
+        )
+        cache.set(FIGURES_CACHE_KEY, figures, FIGURES_SECONDS)
+    return figures
