@@ -47,6 +47,7 @@ def screens_build(*, csr, client: Client | None = None) -> Screens:
             "/emails/",
             f"/emails/{email.pk}/",
             "/security/lockouts/",
+            "/security/audit/",
             "/admin/",
             "/admin/orders/order/",
             "/api/docs",

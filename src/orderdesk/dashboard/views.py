@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.money import format_minor
+from orderdesk.common.spreadsheet import spreadsheet_safe
 from orderdesk.dashboard import forms
 from orderdesk.dashboard.access import staff_required
 from orderdesk.dashboard.charts import bar_chart
@@ -76,8 +77,7 @@ CSV_HEADER = [
 
 def _csv_cell(value) -> str:
     """Keep spreadsheet programs from running a cell as a formula."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return spreadsheet_safe(value)
 
 
 def _csv_rows(queryset):

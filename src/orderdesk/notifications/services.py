@@ -18,7 +18,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 
 from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
@@ -48,12 +49,18 @@ def email_render(template: str, context: dict) -> tuple[str, str, str]:
     """(subject, text, html) from notifications/email/<template>.{subject.txt,txt,html}."""
     context = {**business_context(), **context}
     base = f"notifications/email/{template}"
-    subject = " ".join(render_to_string(f"{base}.subject.txt", context).split())
+    subject = " ".join(_plain_text_render(f"{base}.subject.txt", context).split())
     return (
         subject,
-        render_to_string(f"{base}.txt", context),
+        _plain_text_render(f"{base}.txt", context),
         render_to_string(f"{base}.html", context),
     )
+
+
+def _plain_text_render(name: str, context: dict) -> str:
+    """A plain-text part is not HTML: O'Brien stays O'Brien, not O&#x27;Brien."""
+    template = get_template(name).template
+    return template.render(Context(context, autoescape=False))
 
 
 def email_queue(

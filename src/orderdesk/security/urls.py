@@ -6,4 +6,5 @@ app_name = "security"
 urlpatterns = [
     path("lockouts/", views.lockouts, name="lockouts"),
     path("lockouts/unlock", views.unlock, name="unlock"),
+    path("audit/", views.audit_screen, name="audit"),
 ]

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import csv
+import json
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from orderdesk.common.spreadsheet import spreadsheet_safe
 from orderdesk.dashboard.access import staff_required
-from orderdesk.security import services
+from orderdesk.security import audit, services
+
+AUDIT_PERMISSION = "security.view_audit"
+SCREEN_ROWS = 500
 
 
 class UnlockForm(forms.Form):
@@ -44,3 +53,84 @@ def unlock(request):
     else:
         messages.success(request, f"Unlocked the {lifted.label} {lifted.value}: it may log in again.")
     return redirect("security:lockouts")
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.ChoiceField(choices=[("", "Any action"), *audit.ACTIONS.items()], required=False)
+    who = forms.CharField(max_length=150, required=False, label="Who (user name)")
+    order = forms.CharField(max_length=40, required=False, label="Order number")
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError("The first day comes after the last day.")
+        return data
+
+    def filters(self) -> audit.AuditFilters | None:
+        if not self.is_valid():
+            return None
+        data = self.cleaned_data
+        return audit.AuditFilters(
+            action=data["action"],
+            who=data["who"].strip(),
+            order=data["order"].strip(),
+            since=data["since"],
+            until=data["until"],
+        )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _audit_csv(entries):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(["When", "Who", "Action", "Subject", "What", "Why"])
+    for entry in entries:
+        row = [
+            timezone.localtime(entry.at).isoformat(timespec="seconds"),
+            entry.who,
+            entry.action_label,
+            entry.subject,
+            entry.what,
+            entry.why,
+        ]
+        yield writer.writerow([spreadsheet_safe(cell) for cell in row])
+
+
+def _audit_json(entries):
+    yield "["
+    for index, entry in enumerate(entries):
+        yield ("," if index else "") + json.dumps(entry.as_dict(), ensure_ascii=False)
+    yield "]"
+
+
+@require_GET
+@staff_required(AUDIT_PERMISSION)
+def audit_screen(request):
+    """Who did what, when and why, with filters; `?format=csv|json` exports every match."""
+    form = AuditFilterForm(request.GET or None)
+    filters = form.filters() if request.GET else audit.AuditFilters()
+    export = request.GET.get("format", "")
+    if filters is None:
+        return render(request, "security/audit.html", {"form": form, "entries": []}, status=400)
+    if export in ("csv", "json"):
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        body = _audit_csv if export == "csv" else _audit_json
+        content_type = "text/csv; charset=utf-8" if export == "csv" else "application/json"
+        response = StreamingHttpResponse(body(audit.audit_entries(filters)), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{export}"'
+        return response
+    entries = audit.audit_entries(filters, limit=SCREEN_ROWS + 1)
+    query = request.GET.copy()
+    query.pop("format", None)
+    context = {
+        "form": form,
+        "entries": entries[:SCREEN_ROWS],
+        "more": len(entries) > SCREEN_ROWS,
+        "query": query.urlencode(),
+    }
+    return render(request, "security/audit.html", context)
