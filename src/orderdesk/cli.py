@@ -37,12 +37,20 @@ def _migrate(*options: str) -> None:
     _manage("createcachetable")
 
 
-def cmd_serve(args) -> int:
-    _django()
-    _var_dir()
-    _migrate("-v", "0")
-    _manage("collectstatic", "--no-input", "-v", "0")
-    command = [
+# Beyond the gateway's budget, what the rest of a request may take (database, template).
+REQUEST_MARGIN_SECONDS = 30
+
+
+def request_timeout_seconds() -> int:
+    """gunicorn's worker timeout: longer than the gateway's budget for one operation, so a
+    request waiting on a slow gateway is never killed while its answer is on the way."""
+    from orderdesk.payments.gateways.transport import budget_seconds
+
+    return int(budget_seconds()) + REQUEST_MARGIN_SECONDS
+
+
+def gunicorn_command(args) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -54,10 +62,21 @@ def cmd_serve(args) -> int:
         "--threads",
         "4",
         "--no-control-socket",
+        "--timeout",
+        str(request_timeout_seconds()),
+        "--graceful-timeout",
+        str(request_timeout_seconds()),
         "--access-logfile",
         "-",
     ]
-    children = [subprocess.Popen(command)]  # noqa: S603 (our own interpreter and arguments)
+
+
+def cmd_serve(args) -> int:
+    _django()
+    _var_dir()
+    _migrate("-v", "0")
+    _manage("collectstatic", "--no-input", "-v", "0")
+    children = [subprocess.Popen(gunicorn_command(args))]  # noqa: S603 (our own interpreter and arguments)
     if args.with_worker:
         children.append(subprocess.Popen([sys.executable, "-m", "orderdesk.cli", "worker"]))  # noqa: S603
     base = f"http://{args.host}:{args.port}"

@@ -59,6 +59,19 @@ class TestCheckout:
         assert response.status_code == 201
         assert response.json()["payment_state"] == PaymentState.AWAITING_PRICE
 
+    def test_a_number_a_client_took_never_blocks_the_sequence(self, csr_api):
+        following = int(make_order().number) + 1
+        assert csr_api.post("/orders", checkout(number=str(following))).status_code == 201
+        response = csr_api.post("/orders", checkout())
+        assert response.status_code == 201, response.content
+        assert response.json()["number"] == str(following + 1)
+
+    def test_a_taken_number_is_refused_by_name(self, csr_api):
+        make_order(number="WEB-9")
+        response = csr_api.post("/orders", checkout(number="WEB-9"))
+        assert response.status_code == 409
+        assert "WEB-9" in response.content.decode()
+
     def test_the_storefront_number_is_kept_and_never_reused(self, csr_api):
         assert csr_api.post("/orders", checkout(number="WEB-77")).status_code == 201
         response = csr_api.post("/orders", checkout(number="WEB-77"))

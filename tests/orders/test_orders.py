@@ -109,6 +109,14 @@ def test_a_number_supplied_by_the_storefront_is_kept():
     assert Order.objects.get(pk=order.pk).number == "WEB-2026-0042"
 
 
+def test_the_sequence_skips_numbers_a_client_already_took():
+    first = int(make_order().number)
+    make_order(number=str(first + 1))
+    make_order(number=str(first + 2))
+    assert make_order().number == str(first + 3)
+    assert make_order().number == str(first + 4)
+
+
 def test_an_order_totals_its_lines_and_keeps_the_quote():
     order = order_open(
         account=make_account(),

@@ -92,7 +92,8 @@ def _order_create(payload: OrderCreateIn, actor) -> Order:
                 actor=actor,
             )
     except IntegrityError as error:  # a concurrent request took the number
-        raise BusinessRuleError(f"Order {payload.number} exists already.", field="number") from error
+        number = payload.number or "with the sequence's next number"
+        raise BusinessRuleError(f"Order {number} exists already.", field="number") from error
 
 
 def _authorize_at_checkout(order: Order, payload: OrderCreateIn, actor) -> None:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
-from django.db.models import F
 
 from orderdesk.common.clock import now
 from orderdesk.common.errors import BusinessRuleError
@@ -41,11 +40,19 @@ def lines_total(lines) -> int:
 
 
 def order_number_next() -> str:
+    """The sequence's next number that no order has yet.
+
+    A client may give its own numbers (the storefront, an import): the sequence steps over
+    the ones already taken instead of handing them out again.
+    """
     with transaction.atomic():
-        sequence, _ = NumberSequence.objects.get_or_create(name="order")
-        NumberSequence.objects.filter(pk=sequence.pk).update(last=F("last") + 1)
-        sequence.refresh_from_db()
-    return str(sequence.last)
+        NumberSequence.objects.get_or_create(name="order")
+        sequence = NumberSequence.objects.select_for_update().get(name="order")
+        number = sequence.last + 1
+        while Order.objects.filter(number=str(number)).exists():
+            number += 1
+        NumberSequence.objects.filter(pk=sequence.pk).update(last=number)
+    return str(number)
 
 
 @transaction.atomic

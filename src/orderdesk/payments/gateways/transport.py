@@ -38,6 +38,15 @@ def network_retries() -> int:
     return int(setting("ORDERDESK_GATEWAY_NETWORK_RETRIES", 2))
 
 
+def budget_seconds() -> float:
+    """The longest one gateway operation may take: every attempt waiting its full timeout.
+
+    A request that waits on a gateway must be allowed longer than this by the web server,
+    or the server kills it mid-call and leaves the step's answer unrecorded.
+    """
+    return timeout_seconds() * (1 + network_retries())
+
+
 def _causes(error: BaseException):
     seen = set()
     while error is not None and id(error) not in seen:
