@@ -240,6 +240,8 @@ ORDERDESK_SUPPORT_PHONE = os.environ.get("ORDERDESK_SUPPORT_PHONE", "+1 555 0100
 ORDERDESK_BASE_URL = os.environ.get("ORDERDESK_BASE_URL", "http://127.0.0.1:8000")
 ORDERDESK_CURRENCY = os.environ.get("ORDERDESK_CURRENCY", "USD")
 ORDERDESK_GATEWAY = os.environ.get("ORDERDESK_GATEWAY", "sandbox")
+# A gateway per payment method, e.g. "card:stripe,paypal:paypal"; others use ORDERDESK_GATEWAY.
+ORDERDESK_GATEWAYS = os.environ.get("ORDERDESK_GATEWAYS", "")
 ORDERDESK_AUTHORIZATION_DAYS = int(os.environ.get("ORDERDESK_AUTHORIZATION_DAYS", "29"))
 ORDERDESK_WARNING_DAYS = int(os.environ.get("ORDERDESK_WARNING_DAYS", "5"))
 ORDERDESK_LINK_DAYS = int(os.environ.get("ORDERDESK_LINK_DAYS", "14"))
@@ -320,7 +322,10 @@ SESSION_COOKIE_AGE = int(ORDERDESK_SESSION_HOURS * 3600)
 # nothing may frame orderdesk. The PayPal gateway sends the customer's browser on to PayPal's
 # approval page after the form post, so form-action names PayPal's hosts when it is in use.
 _FORM_ACTION = ["'self'"]
-if ORDERDESK_GATEWAY == "paypal":
+_GATEWAYS_IN_USE = {ORDERDESK_GATEWAY} | {
+    item.partition(":")[2].strip() for item in ORDERDESK_GATEWAYS.split(",") if item.strip()
+}
+if "paypal" in _GATEWAYS_IN_USE:
     _FORM_ACTION += ["https://www.paypal.com", "https://www.sandbox.paypal.com"]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -16,7 +16,7 @@ from orderdesk.links.services.records import (
     LinkUnavailable,
 )
 from orderdesk.orders.events import event_record
-from orderdesk.orders.models import EventKind
+from orderdesk.orders.models import EventKind, PaymentMethod
 
 
 def link_opened_record(link: PaymentLink) -> None:
@@ -74,7 +74,7 @@ def link_paypal_start(*, link: PaymentLink, return_url: str) -> tuple[str, str]:
 
     if link.status != LinkStatus.OPEN or now() >= link.expires_at:
         raise LinkUnavailable
-    gateway = get_gateway()
+    gateway = get_gateway(method=PaymentMethod.PAYPAL)
     if Capability.PAYPAL_APPROVAL not in gateway.capabilities:
         raise BusinessRuleError("PayPal is not available with this payment gateway.")
     return gateway.approval_start(amount=link.amount, currency=link.currency, return_url=return_url)

@@ -1,3 +1,11 @@
+"""Which gateway serves a call.
+
+A new authorization goes to the gateway of its payment method (`ORDERDESK_GATEWAYS`, e.g.
+`card:stripe,paypal:paypal`; a method it does not name goes to `ORDERDESK_GATEWAY`). An
+existing authorization is always captured, voided and reconciled through the gateway that
+made it, whatever the settings say now: callers pass `authorization.gateway` by name.
+"""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -14,9 +22,34 @@ GATEWAYS = {
 _instances: dict[str, Gateway] = {}
 
 
-def get_gateway(name: str | None = None) -> Gateway:
-    """The configured gateway (ORDERDESK_GATEWAY) or the one an authorization was made with."""
-    name = name or settings.ORDERDESK_GATEWAY
+def gateways_by_method(text: str | None = None) -> dict[str, str]:
+    """`card:stripe,paypal:paypal` as {method: gateway name}; unknown names refused."""
+    text = getattr(settings, "ORDERDESK_GATEWAYS", "") if text is None else text
+    mapping: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        method, separator, name = (piece.strip() for piece in item.partition(":"))
+        if not separator or not method or name not in GATEWAYS:
+            raise GatewayError(
+                f"ORDERDESK_GATEWAYS item {item!r} is not method:gateway with a gateway of "
+                f"{', '.join(sorted(GATEWAYS))}"
+            )
+        mapping[method] = name
+    return mapping
+
+
+def gateway_name_for(method: str | None) -> str:
+    """The gateway a new authorization by this payment method goes to."""
+    return gateways_by_method().get(method or "", settings.ORDERDESK_GATEWAY)
+
+
+def gateway_names_configured() -> set[str]:
+    """Every gateway new authorizations can go to under the current settings."""
+    return {settings.ORDERDESK_GATEWAY, *gateways_by_method().values()}
+
+
+def get_gateway(name: str | None = None, *, method: str | None = None) -> Gateway:
+    """The gateway by name (the one an authorization was made with), else the method's."""
+    name = name or gateway_name_for(method)
     if name not in GATEWAYS:
         raise GatewayError(f"unknown gateway {name!r}; known: {', '.join(sorted(GATEWAYS))}")
     if name not in _instances:

@@ -103,7 +103,7 @@ def authorization_attempt(
     """
     if source == AuthorizationSource.MANUAL:
         require(actor, "orders.process_card")  # the virtual terminal, from any entry point
-    gateway = get_gateway(gateway_name)
+    gateway = get_gateway(gateway_name, method=method)
     authorization = _authorization_begin(
         order=order,
         amount=amount,
