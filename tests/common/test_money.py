@@ -52,6 +52,21 @@ def test_malformed_amounts_are_refused(text, currency):
         parse_major(text, currency)
 
 
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("-5", "it cannot be negative"),
+        ("12.3.4", "it has more than one decimal point"),
+        ("1.234", "at most 2 decimal places"),
+        ("12.x", "enter an amount such as 1234.50"),
+    ],
+)
+def test_a_refused_amount_says_what_is_wrong_with_it(text, says):
+    with pytest.raises(ValueError) as refusal:
+        parse_major(text, "USD")
+    assert str(refusal.value) == says
+
+
 @given(st.integers(min_value=0, max_value=10**12), st.sampled_from(["USD", "JPY", "KWD"]))
 def test_formatting_then_parsing_gives_back_the_amount(amount, currency):
     shown = format_minor(amount, currency).split(" ", 1)[1]

@@ -251,6 +251,30 @@ def test_price_increase_form_shows_old_and_new_totals_then_sends(csr_client):
     }
 
 
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("-5", "&#x27;-5&#x27; is not a price: it cannot be negative."),
+        ("12.3.4", "&#x27;12.3.4&#x27; is not a price: it has more than one decimal point."),
+    ],
+)
+def test_a_refused_price_says_what_is_wrong_with_it(csr_client, typed, says):
+    order = make_order(total=0)
+    data = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "0",
+        "form-0-description": "Board repair",
+        "form-0-quantity": "1",
+        "form-0-unit_price": typed,
+        "action": "send",
+    }
+    response = csr_client.post(f"/orders/{order.number}/links/price-increase/", data)
+    assert response.status_code == 400
+    assert says in response.content.decode()
+    assert "Enter a price such as" not in response.content.decode()
+    assert not PaymentLink.objects.exists()
+
+
 def test_staff_actions_need_log_in_and_permission(client, db):
     from django.contrib.auth import get_user_model
 

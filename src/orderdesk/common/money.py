@@ -26,12 +26,18 @@ def parse_major(text: str, currency: str) -> int:
     cleaned = text.strip().replace(",", "").replace("$", "")
     if not cleaned:
         raise ValueError("enter an amount")
+    if cleaned.startswith("-"):
+        raise ValueError("it cannot be negative")
+    if cleaned.count(".") > 1:
+        raise ValueError("it has more than one decimal point")
     exponent = currency_exponent(currency)
     whole, _, fraction = cleaned.partition(".")
     if not whole and not fraction:
         raise ValueError("enter an amount")  # a lone "." is not zero
     if not whole.isdigit() and whole != "":
         raise ValueError("enter an amount such as 1234.50")
-    if fraction and (not fraction.isdigit() or len(fraction) > exponent):
+    if fraction and not fraction.isdigit():
+        raise ValueError("enter an amount such as 1234.50")
+    if len(fraction) > exponent:
         raise ValueError(f"at most {exponent} decimal places")
     return int(whole or "0") * 10**exponent + int((fraction or "0").ljust(exponent, "0") or 0)

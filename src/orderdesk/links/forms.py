@@ -46,7 +46,7 @@ class LineForm(forms.Form):
         try:
             data["unit_price_minor"] = parse_major(price_text or "0", self.currency)
         except ValueError as error:
-            self.add_error("unit_price", f"Enter a price such as 149.00 ({error}).")
+            self.add_error("unit_price", f"{price_text!r} is not a price: {error}.")
         data["quantity"] = data.get("quantity") or 1
         return data
 

@@ -62,7 +62,7 @@ def reauthorize(request, number: str):
         return render(
             request,
             "links/staff/confirm_retrigger.html",
-            {"order": order, "question": question.reason},
+            {"order": order, "question": question.reason, "order_url": order_screen_url(order)},
         )
     except BusinessRuleError as refusal:
         messages.error(request, f"Cart not re-triggered: {refusal.reason}")

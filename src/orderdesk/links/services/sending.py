@@ -56,11 +56,7 @@ def link_send_reauthorization(*, order: Order, actor, confirm: bool = False) -> 
             raise BusinessRuleError(availability.reason)
         recent = link_recent_reauthorization(order)
         if recent is not None and not confirm:
-            minutes = max(int((now() - recent.created_at).total_seconds() // 60), 1)
-            raise ConfirmationRequired(
-                f"An Approve Order Payment link went to {recent.sent_to} {minutes} minute"
-                f"{'s' if minutes != 1 else ''} ago. Send another e-mail anyway?"
-            )
+            raise ConfirmationRequired(_retrigger_question(recent))
         link, token = _link_create(
             order,
             purpose=LinkPurpose.REAUTHORIZATION,
@@ -69,6 +65,19 @@ def link_send_reauthorization(*, order: Order, actor, confirm: bool = False) -> 
         )
         _link_email(link, token)
     return LinkSent(link, link_url(token))
+
+
+def _retrigger_question(recent: PaymentLink) -> str:
+    minutes = int((now() - recent.created_at).total_seconds() // 60)
+    when = "just now" if minutes < 1 else f"{minutes} minute{'s' if minutes != 1 else ''} ago"
+    if recent.status == LinkStatus.OPEN:
+        consequence = "Sending again revokes the link in that e-mail."
+    else:
+        consequence = f"That link no longer works ({recent.get_status_display().lower()})."
+    return (
+        f"An Approve Order Payment link went to {recent.sent_to} {when}. {consequence} "
+        "Send another e-mail anyway?"
+    )
 
 
 def link_send_price_increase(*, order: Order, actor, lines: list[LineInput]) -> LinkSent:
