@@ -15,7 +15,7 @@ from orderdesk.unpaid.groups import GROUPS
 from orderdesk.unpaid.rows import unpaid_panel, unpaid_panel_queryset
 from orderdesk.workflows.cancellation import order_cancel
 from tests.dashboard.scenario import aged_authorization, scenario_build
-from tests.factories import authorize, make_account, make_order
+from tests.factories import DECLINE_CARD, authorize, make_account, make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -205,7 +205,7 @@ def test_dashboard_page_shows_groups_counts_and_rows(client, csr):
     assert f'href="/orders/{scenario.expired.number}/"' in html
     assert scenario.secured.number not in html
     assert "expired 2 days ago" in html  # authorized 31 days ago, valid for 29
-    assert 'hx-trigger="every 60s"' in html
+    assert 'hx-trigger="panel-refresh"' in html  # every minute, by dashboard/refresh.js
 
 
 def test_htmx_refresh_returns_only_the_panel_fragment(client, csr):
@@ -264,3 +264,34 @@ def test_figures_beside_the_panel_are_counted_once_a_minute_and_say_when(client,
 
     assert len(figures(first)) == 2
     assert figures(second) == []  # neither the work in progress nor the chart again
+
+
+def test_a_refresh_of_an_unchanged_panel_swaps_nothing(client, csr):
+    client.force_login(csr)
+    order = make_order()
+    authorize(order, DECLINE_CARD)
+    refresh = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TRIGGER": "unpaid-panel"}
+    first = client.get(reverse("dashboard:index"), **refresh)
+    version = first["X-Panel-Version"]
+    assert first.status_code == 200
+    assert f'data-version="{version}"' in first.content.decode()
+    unchanged = client.get(reverse("dashboard:index"), HTTP_X_PANEL_VERSION=version, **refresh)
+    assert unchanged.status_code == 204
+    assert unchanged.content == b""
+    authorize(make_order(), DECLINE_CARD)
+    changed = client.get(reverse("dashboard:index"), HTTP_X_PANEL_VERSION=version, **refresh)
+    assert changed.status_code == 200
+    assert changed["X-Panel-Version"] != version
+
+
+def test_the_panel_refresh_announces_politely_and_yields_to_a_search(client, csr):
+    client.force_login(csr)
+    page = client.get(reverse("dashboard:index")).content.decode()
+    assert (
+        'id="unpaid-panel-status" class="visually-hidden" role="status" aria-live="polite"' in page
+    )
+    assert 'hx-trigger="panel-refresh"' in page
+    assert 'hx-sync="closest section:drop"' in page  # a refresh never overtakes a search
+    assert 'hx-sync="closest section:replace"' in page
+    assert "every 60s" not in page  # the static script decides when (visible, not typing)
+    assert "dashboard/refresh.js" in page

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -19,6 +20,7 @@ from orderdesk.dashboard import forms
 from orderdesk.dashboard.access import staff_required
 from orderdesk.dashboard.charts import bar_chart
 from orderdesk.dashboard.order_screen import order_actions
+from orderdesk.dashboard.panel_rows import panel_rows
 from orderdesk.dashboard.selectors import order_for_screen, order_timeline
 from orderdesk.dashboard.templatetags.dashboard import expiry_phrase, who
 from orderdesk.orders import services as order_services
@@ -39,17 +41,57 @@ def index(request):
     form = forms.PanelFilterForm(request.GET)
     filters = form.filters()
     panel = unpaid_panel(user=request.user, page=form.page_number(), **filters)
-    context = {"panel": panel, "filter_form": form, "filters": filters}
+    version = _panel_version(request, panel)
+    context = {
+        "panel": panel,
+        "filter_form": form,
+        "filters": filters,
+        "panel_version": version,
+        "refresh_seconds": REFRESH_SECONDS,
+    }
     if request.htmx and not request.htmx.history_restore_request:
-        response = render(request, "dashboard/index.html#unpaid-panel", context)
+        if request.headers.get("X-Panel-Version") == version:
+            response = HttpResponse(status=204)  # unchanged: the browser keeps what it shows
+        else:
+            context["rows"] = panel_rows(panel.rows, moment=panel.moment)
+            response = render(request, "dashboard/index.html#unpaid-panel", context)
+        response["X-Panel-Version"] = version
     else:
         figures = panel_figures()
         context["work"] = figures.work
         context["chart"] = bar_chart(figures.expiry)
         context["figures_as_of"] = figures.as_of
+        context["rows"] = panel_rows(panel.rows, moment=panel.moment)
         response = render(request, "dashboard/index.html", context)
-    patch_vary_headers(response, ["HX-Request"])
+    patch_vary_headers(response, ["HX-Request", "X-Panel-Version"])
     return response
+
+
+REFRESH_SECONDS = 60
+
+
+def _panel_version(request, panel) -> str:
+    """A digest of everything the panel fragment shows, so a refresh that would change nothing
+    swaps nothing (the "Updated" time aside)."""
+    rows = [
+        (
+            row.pk,
+            row.number,
+            row.payment_state,
+            row.total,
+            row.authorized_amount,
+            expiry_phrase(row.payment_expires_at, panel.moment),
+            row.estimated_delivery_date,
+            row.last_action,
+            row.last_action_at,
+            row.assigned_to_id,
+            row.account.name,
+            row.account.ecommerce_email,
+        )
+        for row in panel.rows
+    ]
+    shown = (request.GET.urlencode(), panel.counts, panel.total, panel.page, panel.pages, rows)
+    return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
 
 
 class _Echo:
