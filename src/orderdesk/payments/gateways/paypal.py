@@ -271,9 +271,7 @@ class PayPalGateway:
         order_id = payment_token.removeprefix(TOKEN_PREFIX)
         if not _ORDER_ID.match(order_id):
             return GatewayResult(
-                status=ResultStatus.DECLINED,
-                decline_code="invalid_token",
-                message="Not a PayPal order id",
+                ResultStatus.DECLINED, decline_code="invalid_token", message="Not a PayPal order id"
             )
         self._remember(idempotency_key, order_id)
         try:
@@ -287,7 +285,7 @@ class PayPalGateway:
             raise
         except GatewayError as error:
             return GatewayResult(
-                status=ResultStatus.ERROR, decline_code="gateway_not_configured", message=str(error)
+                ResultStatus.ERROR, decline_code="gateway_not_configured", message=str(error)
             )
         if status not in (200, 201):
             final = ResultStatus.DECLINED if status == 422 else ResultStatus.ERROR
@@ -304,15 +302,18 @@ class PayPalGateway:
             amount,
             currency.upper(),
         ):
-            # The customer approved another amount: release it rather than keep the wrong hold.
-            self.void(reference=result.reference, idempotency_key=f"{idempotency_key}-mismatch")
-            return GatewayResult(
-                status=ResultStatus.ERROR,
-                reference=result.reference,
-                decline_code="amount_mismatch",
-                message="The PayPal order was approved for a different amount",
-            )
+            return self._mismatch_release(result, idempotency_key)
         return result
+
+    def _mismatch_release(self, result: GatewayResult, idempotency_key: str) -> GatewayResult:
+        """The customer approved another amount: release it rather than keep the wrong hold."""
+        self.void(reference=result.reference, idempotency_key=f"{idempotency_key}-mismatch")
+        return GatewayResult(
+            status=ResultStatus.ERROR,
+            reference=result.reference,
+            decline_code="amount_mismatch",
+            message="The PayPal order was approved for a different amount",
+        )
 
     def capture(self, *, reference, amount, currency, idempotency_key):
         status, body = self._api(
