@@ -53,6 +53,7 @@ def run_all(orders: int) -> dict:
     from bench import data
 
     call_command("migrate", "--no-input", verbosity=0)
+    call_command("migrate", "--no-input", database="sandbox", verbosity=0)
     started = time.perf_counter()
     data.build(orders)
     built = time.perf_counter() - started
@@ -83,6 +84,7 @@ def run_approve(orders: int) -> dict:
     from bench import data
 
     call_command("migrate", "--no-input", verbosity=0)
+    call_command("migrate", "--no-input", database="sandbox", verbosity=0)
     started = time.perf_counter()
     data.build(orders)
     built = time.perf_counter() - started

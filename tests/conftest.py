@@ -35,6 +35,16 @@ def _shared_cache_emptied(request):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _forced_faults_cleared():
+    """A test that forced faults and stopped half-way leaves none to the next test."""
+    yield
+    from orderdesk.payments.gateways import sandbox
+
+    with sandbox._forced_lock:
+        sandbox._forced.clear()
+
+
 @pytest.fixture
 def csr(db):
     from tests.factories import make_staff
@@ -49,9 +59,39 @@ def supervisor(db):
     return make_staff("supervisor")
 
 
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+def _with_the_ledger(item) -> None:
+    """Every test that uses the database may reach the sandbox's ledger: its own connection
+    (the `sandbox` alias), as a remote gateway is."""
+    from pytest_django.fixtures import validate_django_db
+
+    marker = item.get_closest_marker("django_db")
+    if marker is None and not DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return
+    transaction, reset_sequences, databases, serialized, apps = (
+        validate_django_db(marker) if marker else (False, False, None, False, None)
+    )
+    if databases == "__all__":
+        return
+    item.add_marker(
+        pytest.mark.django_db(
+            transaction=transaction,
+            reset_sequences=reset_sequences,
+            databases=sorted({"default", "sandbox", *(databases or ())}),
+            serialized_rollback=serialized,
+            available_apps=apps,
+        ),
+        append=False,
+    )
+
+
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
 
+    for item in items:
+        _with_the_ledger(item)
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (row locks and concurrent connections)")

@@ -24,6 +24,13 @@ def _manage(*argv: str) -> None:
     call_command(*argv)
 
 
+def _migrate(*options: str) -> None:
+    """Both databases: orderdesk's and the sandbox gateway's ledger (a no-op when the
+    ledger shares orderdesk's PostgreSQL database)."""
+    _manage("migrate", "--no-input", *options)
+    _manage("migrate", "--no-input", "--database", "sandbox", *options)
+
+
 def _var_dir() -> None:
     from django.conf import settings
 

@@ -5,6 +5,7 @@ them). Defaults give a working embedded set-up: SQLite under var/, e-mail to the
 and the sandbox gateway.
 """
 
+import copy
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -125,6 +126,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+
+
+
+def sandbox_database(default: dict) -> dict:
+    """The sandbox gateway's ledger: its own connection, committing on its own, as a remote
+    gateway's records do. ORDERDESK_SANDBOX_DATABASE_URL points it anywhere; by default it
+    is a file beside SQLite's (SQLite has one writer per file), or the same PostgreSQL
+    database reached over a second connection."""
+    url = os.environ.get("ORDERDESK_SANDBOX_DATABASE_URL")
+    if url:
+        ledger = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    else:
+        ledger = copy.deepcopy(default)
+    if ledger["ENGINE"] == "django.db.backends.sqlite3" and not url:
+        name = Path(default["NAME"])
+        ledger["NAME"] = str(name.with_name(f"{name.stem}-sandbox{name.suffix}"))
+    return ledger
+
+
+DATABASES["sandbox"] = sandbox_database(DATABASES["default"])
+DATABASE_ROUTERS = ["orderdesk.sandbox.routers.LedgerRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -280,6 +302,16 @@ ORDERDESK_SANDBOX = {
     "latency_ms": int(os.environ.get("ORDERDESK_SANDBOX_LATENCY_MS", "0")),
     "timeout_rate": float(os.environ.get("ORDERDESK_SANDBOX_TIMEOUT_RATE", "0")),
     "server_error_rate": float(os.environ.get("ORDERDESK_SANDBOX_SERVER_ERROR_RATE", "0")),
+    # Per operation (authorize, capture, void, fetch), e.g. ORDERDESK_SANDBOX_CAPTURE_TIMEOUT_RATE:
+    # what is set here wins over the three above for that operation.
+    "operations": {
+        operation: {
+            key: cast(os.environ[f"ORDERDESK_SANDBOX_{operation.upper()}_{key.upper()}"])
+            for key, cast in (("latency_ms", int), ("timeout_rate", float), ("server_error_rate", float))
+            if f"ORDERDESK_SANDBOX_{operation.upper()}_{key.upper()}" in os.environ
+        }
+        for operation in ("authorize", "capture", "void", "fetch")
+    },
 }
 
 # CRM delivery (crm.delivery): none (kept locally), webhook (Standard Webhooks) or salesforce.

@@ -122,7 +122,7 @@ class TestIdempotency:
     @pytest.mark.postgres_only
     @pytest.mark.django_db(transaction=True)
     def test_concurrent_retries_create_one_order(self, csr):
-        from django.db import connection
+        from django.db import connections
 
         from tests.api.conftest import ApiClient, key_for
 
@@ -135,7 +135,7 @@ class TestIdempotency:
                 response = ApiClient(key).post("/orders", body, headers={"Idempotency-Key": "race"})
                 statuses.append(response.status_code)
             finally:
-                connection.close()
+                connections.close_all()  # orderdesk's and the gateway ledger's
 
         threads = [threading.Thread(target=attempt) for _ in range(6)]
         for thread in threads:

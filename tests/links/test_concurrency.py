@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connections
 
 from orderdesk.links.models import LinkStatus
 from orderdesk.links.services import (
@@ -40,7 +40,7 @@ def approve_all_at_once(link) -> list[str]:
             with lock:
                 outcomes.append(outcome)
         finally:
-            connection.close()
+            connections.close_all()  # orderdesk's and the gateway ledger's
 
     threads = [threading.Thread(target=approve, args=(token,)) for token in tokens]
     for thread in threads:

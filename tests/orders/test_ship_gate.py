@@ -28,7 +28,12 @@ def snapshot(order):
         "order": fields,
         "authorizations": list(Authorization.objects.filter(order=order).values()),
         "captures": Capture.objects.filter(authorization__order=order).count(),
-        "ledger": list(SandboxTransaction.objects.order_by("pk").values("pk", "status")),
+        # The gateway remembers a refused capture; what must not change is the holds.
+        "holds": list(
+            SandboxTransaction.objects.filter(kind="authorization")
+            .order_by("pk")
+            .values("pk", "status")
+        ),
         "events": list(
             order.events.exclude(kind=EventKind.SHIP_REFUSED).values_list("pk", flat=True)
         ),

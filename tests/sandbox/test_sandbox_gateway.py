@@ -218,3 +218,129 @@ def test_the_paypal_approval_page_never_redirects_off_site(client, gateway):
 
 def test_an_unknown_paypal_order_page_is_not_found(client):
     assert client.get("/sandbox/paypal/PAYID_nope/").status_code == 404
+
+
+# --- a remote gateway: its ledger commits on its own, whatever orderdesk's transaction does -
+
+
+class RolledBack(Exception):
+    pass
+
+
+def ledger_status(reference):
+    return SandboxTransaction.objects.get(reference=reference).status
+
+
+def test_the_ledger_is_written_on_its_own_connection():
+    from django.db import router
+
+    assert router.db_for_write(SandboxTransaction) == "sandbox"
+    assert router.db_for_read(SandboxTransaction) == "sandbox"
+
+
+@pytest.mark.parametrize("operation", ["authorize", "capture", "void"])
+def test_what_the_gateway_did_survives_a_rollback_of_orderdesk(gateway, operation):
+    from django.db import transaction
+
+    held = gateway_authorize(gateway, card_token(), key="held")
+    with pytest.raises(RolledBack), transaction.atomic():
+        if operation == "authorize":
+            result = gateway_authorize(gateway, card_token(), key="rolled-back")
+        elif operation == "capture":
+            result = gateway.capture(
+                reference=held.reference, amount=5_000, currency="USD", idempotency_key="c"
+            )
+        else:
+            result = gateway.void(reference=held.reference, idempotency_key="v")
+        raise RolledBack
+    assert ledger_status(result.reference) == result.status
+    expected_hold = {"authorize": "authorized", "capture": "captured", "void": "voided"}
+    assert ledger_status(held.reference) == expected_hold[operation]
+
+
+@pytest.mark.parametrize("operation", ["authorize", "capture", "void"])
+def test_a_timeout_after_acting_loses_the_answer_but_not_the_act(gateway, operation):
+    from orderdesk.payments.gateways.base import GatewayTimeout
+    from orderdesk.payments.gateways.sandbox import inject_faults
+
+    held = gateway_authorize(gateway, card_token(), key="held")
+    calls = {
+        "authorize": lambda: gateway_authorize(gateway, card_token(), key="lost"),
+        "capture": lambda: gateway.capture(
+            reference=held.reference, amount=5_000, currency="USD", idempotency_key="lost"
+        ),
+        "void": lambda: gateway.void(reference=held.reference, idempotency_key="lost"),
+    }
+    with inject_faults("timeout", operation=operation), pytest.raises(GatewayTimeout):
+        calls[operation]()
+    # Asked again with the same key, the gateway answers what it did the first time.
+    repeated = calls[operation]()
+    kind = {"authorize": "authorization", "capture": "capture", "void": "void"}[operation]
+    assert SandboxTransaction.objects.filter(kind=kind, idempotency_key="lost").count() == 1
+    assert repeated.status == {"authorize": "authorized", "capture": "captured", "void": "voided"}[
+        operation
+    ]
+
+
+@pytest.mark.parametrize("operation", ["authorize", "capture", "void"])
+def test_a_5xx_comes_before_the_gateway_acts(gateway, operation):
+    from orderdesk.payments.gateways.base import GatewayUnavailable
+    from orderdesk.payments.gateways.sandbox import inject_faults
+
+    held = gateway_authorize(gateway, card_token(), key="held")
+    calls = {
+        "authorize": lambda: gateway_authorize(gateway, card_token(), key="refused"),
+        "capture": lambda: gateway.capture(
+            reference=held.reference, amount=5_000, currency="USD", idempotency_key="refused"
+        ),
+        "void": lambda: gateway.void(reference=held.reference, idempotency_key="refused"),
+    }
+    with inject_faults("server_error", operation=operation), pytest.raises(GatewayUnavailable):
+        calls[operation]()
+    assert not SandboxTransaction.objects.filter(idempotency_key="refused").exists()
+    assert ledger_status(held.reference) == "authorized"
+
+
+def test_a_fault_aimed_at_one_operation_leaves_the_others_alone(gateway):
+    from orderdesk.payments.gateways.base import GatewayTimeout
+    from orderdesk.payments.gateways.sandbox import inject_faults
+
+    with inject_faults("timeout", operation="capture"):
+        held = gateway_authorize(gateway, card_token(), key="held")
+        assert held.status == ResultStatus.AUTHORIZED
+        with pytest.raises(GatewayTimeout):
+            gateway.capture(
+                reference=held.reference, amount=5_000, currency="USD", idempotency_key="c"
+            )
+
+
+def test_fetch_meets_its_own_faults_and_then_answers(gateway):
+    from orderdesk.payments.gateways.base import GatewayTimeout, GatewayUnavailable
+    from orderdesk.payments.gateways.sandbox import inject_faults
+
+    gateway_authorize(gateway, card_token(), key="held")
+    with inject_faults("server_error", "timeout", operation="fetch"):
+        with pytest.raises(GatewayUnavailable):
+            gateway.fetch(idempotency_key="held")
+        with pytest.raises(GatewayTimeout):
+            gateway.fetch(idempotency_key="held")
+        assert gateway.fetch(idempotency_key="held").status == ResultStatus.AUTHORIZED
+
+
+def test_latency_and_fault_rates_are_set_per_operation(gateway, settings):
+    import time
+
+    from orderdesk.payments.gateways.base import GatewayUnavailable
+
+    settings.ORDERDESK_SANDBOX = {
+        **settings.ORDERDESK_SANDBOX,
+        "operations": {"capture": {"latency_ms": 300}, "void": {"server_error_rate": 1.0}},
+    }
+    started = time.monotonic()
+    held = gateway_authorize(gateway, card_token(), key="held")
+    assert time.monotonic() - started < 0.25
+    started = time.monotonic()
+    gateway.capture(reference=held.reference, amount=1_000, currency="USD", idempotency_key="c")
+    assert time.monotonic() - started >= 0.3
+    with pytest.raises(GatewayUnavailable):
+        gateway.void(reference=held.reference, idempotency_key="v")

@@ -1,7 +1,9 @@
 """The sandbox gateway's "remote" side: tokenization, the ledger and PayPal-style approval.
 
 orderdesk reaches it only through `orderdesk.payments.gateways.sandbox.SandboxGateway`,
-exactly as it would reach a real gateway over HTTP.
+exactly as it would reach a real gateway over HTTP. The ledger is written on its own
+connection (`orderdesk.sandbox.routers`): every act commits when it is done, whatever
+orderdesk's transaction does afterwards.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.db import IntegrityError, transaction
 from orderdesk.common.clock import now
 from orderdesk.sandbox import cards
 from orderdesk.sandbox.models import SandboxTransaction
+from orderdesk.sandbox.routers import LEDGER
 
 TOKEN_SALT = "orderdesk.sandbox.token"
 Kind = SandboxTransaction.Kind
@@ -78,10 +81,10 @@ def _existing(kind: str, idempotency_key: str) -> SandboxTransaction | None:
 def _record(**fields) -> SandboxTransaction:
     """Insert once per (kind, idempotency key); a repeat, concurrent or not, returns the first."""
     try:
-        if not transaction.get_connection().in_atomic_block:
-            # Called as over the network, outside any transaction: the INSERT commits alone.
+        if not transaction.get_connection(LEDGER).in_atomic_block:
+            # The ledger's own connection, outside any transaction: the INSERT commits alone.
             return SandboxTransaction.objects.create(**fields)
-        with transaction.atomic():
+        with transaction.atomic(using=LEDGER):
             return SandboxTransaction.objects.create(**fields)
     except IntegrityError:
         return _existing(fields["kind"], fields["idempotency_key"])
@@ -120,7 +123,7 @@ def authorize(
 def capture(*, reference: str, amount: int, idempotency_key: str) -> SandboxTransaction:
     if found := _existing(Kind.CAPTURE, idempotency_key):
         return found
-    with transaction.atomic():
+    with transaction.atomic(using=LEDGER):
         auth = (
             SandboxTransaction.objects.select_for_update()
             .filter(reference=reference, kind=Kind.AUTHORIZATION)
@@ -145,7 +148,7 @@ def capture(*, reference: str, amount: int, idempotency_key: str) -> SandboxTran
 def void(*, reference: str, idempotency_key: str) -> SandboxTransaction:
     if found := _existing(Kind.VOID, idempotency_key):
         return found
-    with transaction.atomic():
+    with transaction.atomic(using=LEDGER):
         auth = (
             SandboxTransaction.objects.select_for_update()
             .filter(reference=reference, kind=Kind.AUTHORIZATION)

@@ -27,15 +27,23 @@ from orderdesk.sandbox.models import SandboxTransaction
 
 TIMEOUT = "timeout"
 SERVER_ERROR = "server_error"
-_forced: deque[str] = deque()
+OPERATIONS = ("authorize", "capture", "void", "fetch")
+# Forced faults, in order: (operation or None for any operation that acts, fault).
+_forced: deque[tuple[str | None, str]] = deque()
 _forced_lock = threading.Lock()
 
 
 @contextmanager
-def inject_faults(*faults: str):
-    """Make the next calls fail in order, e.g. inject_faults("timeout", "server_error")."""
+def inject_faults(*faults: str, operation: str | None = None):
+    """Make the next calls fail in order, e.g. inject_faults("timeout", "server_error").
+
+    Without `operation` the faults meet the next calls that act (authorize, capture,
+    void); with it, only that operation's calls (fetch included).
+    """
+    if operation is not None and operation not in OPERATIONS:
+        raise ValueError(f"the sandbox has no operation {operation!r}")
     with _forced_lock:
-        _forced.extend(faults)
+        _forced.extend((operation, fault) for fault in faults)
     try:
         yield
     finally:
@@ -43,11 +51,27 @@ def inject_faults(*faults: str):
             _forced.clear()
 
 
-def _next_fault() -> str | None:
+def _forced_fault(operation: str) -> str | None:
     with _forced_lock:
-        if _forced:
-            return _forced.popleft()
+        for entry in _forced:
+            target, fault = entry
+            if target == operation or (target is None and operation != "fetch"):
+                _forced.remove(entry)
+                return fault
+    return None
+
+
+def fault_settings(operation: str) -> dict:
+    """The latency and fault rates of one operation: its own settings over the shared ones."""
     config = settings.ORDERDESK_SANDBOX
+    shared = {key: config[key] for key in ("latency_ms", "timeout_rate", "server_error_rate")}
+    return {**shared, **config.get("operations", {}).get(operation, {})}
+
+
+def _next_fault(operation: str) -> str | None:
+    if forced := _forced_fault(operation):
+        return forced
+    config = fault_settings(operation)
     roll = random.random()
     if roll < config["timeout_rate"]:
         return TIMEOUT
@@ -74,41 +98,55 @@ class SandboxGateway:
     name = "sandbox"
     capabilities = frozenset({Capability.PAYPAL_APPROVAL})
 
-    def _call(self, operation, **kwargs) -> GatewayResult:
-        latency = settings.ORDERDESK_SANDBOX["latency_ms"]
+    def _call(self, operation: str, act, **kwargs) -> GatewayResult:
+        """Latency, then a 5xx before acting or a timeout after acting (the answer lost)."""
+        latency = fault_settings(operation)["latency_ms"]
         if latency:
             time.sleep(latency / 1000)
-        fault = _next_fault()
+        fault = _next_fault(operation)
         if fault == SERVER_ERROR:
             raise GatewayUnavailable("sandbox gateway answered 503")
-        record = operation(**kwargs)
+        record = act(**kwargs)
         if fault == TIMEOUT:
             raise GatewayTimeout("sandbox gateway did not answer in time")
-        return _result(record)
+        return record
 
     def authorize(self, *, amount, currency, payment_token, idempotency_key, order_reference):
-        return self._call(
-            server.authorize,
-            amount=amount,
-            currency=currency,
-            token=payment_token,
-            idempotency_key=idempotency_key,
+        return _result(
+            self._call(
+                "authorize",
+                server.authorize,
+                amount=amount,
+                currency=currency,
+                token=payment_token,
+                idempotency_key=idempotency_key,
+            )
         )
 
     def capture(self, *, reference, amount, currency, idempotency_key):
-        return self._call(
-            server.capture, reference=reference, amount=amount, idempotency_key=idempotency_key
+        return _result(
+            self._call(
+                "capture",
+                server.capture,
+                reference=reference,
+                amount=amount,
+                idempotency_key=idempotency_key,
+            )
         )
 
     def void(self, *, reference, idempotency_key):
-        return self._call(server.void, reference=reference, idempotency_key=idempotency_key)
+        return _result(
+            self._call("void", server.void, reference=reference, idempotency_key=idempotency_key)
+        )
 
     def token_reference(self, payment_token):
         # Card tokens are signed blobs with nothing to look up; PayPal orders have an id.
         return payment_token if payment_token.startswith("paypal:") else ""
 
     def fetch(self, *, idempotency_key, reference=""):
-        record = server.fetch_authorization(idempotency_key=idempotency_key)
+        record = self._call(
+            "fetch", server.fetch_authorization, idempotency_key=idempotency_key
+        )
         if record is None:
             return GatewayResult(status=ResultStatus.NOT_FOUND)
         # A captured or voided authorization was authorized when it was made.
