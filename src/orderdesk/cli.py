@@ -159,6 +159,16 @@ def cmd_createstaff(args) -> int:
     return 0
 
 
+def cmd_apikey(args) -> int:
+    if args.action == "create":
+        _manage("createapikey", args.name, "--user", args.user, "--scope", args.scope)
+    elif args.action == "list":
+        _manage("listapikeys")
+    else:
+        _manage("revokeapikey", args.prefix)
+    return 0
+
+
 def cmd_migrate(args) -> int:
     _django()
     _var_dir()
@@ -200,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     staff.add_argument("--role", choices=["csr", "supervisor"], required=True)
     staff.add_argument("--password")
     staff.set_defaults(handler=cmd_createstaff)
+    _apikey_parser(sub)
     sub.add_parser("migrate", help="create or update the database tables").set_defaults(
         handler=cmd_migrate
     )
@@ -207,6 +218,19 @@ def build_parser() -> argparse.ArgumentParser:
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=cmd_manage)
     return parser
+
+
+def _apikey_parser(sub) -> None:
+    apikey = sub.add_parser("apikey", help="create, list or revoke API keys")
+    actions = apikey.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="make a key (printed once, stored hashed)")
+    create.add_argument("name", help="what the key is for, e.g. storefront")
+    create.add_argument("--user", required=True, help="the staff user the key acts as")
+    create.add_argument("--scope", choices=["read", "write"], default="write")
+    actions.add_parser("list", help="every key: created, last used, revoked")
+    revoke = actions.add_parser("revoke", help="revoke a key by its prefix")
+    revoke.add_argument("prefix")
+    apikey.set_defaults(handler=cmd_apikey)
 
 
 def main(argv: list[str] | None = None) -> int:

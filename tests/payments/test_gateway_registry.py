@@ -51,7 +51,10 @@ def test_a_card_authorization_goes_to_the_cards_gateway(settings, fake_stripe):
         method="card",
         source=AuthorizationSource.STOREFRONT,
     )
-    assert (authorization.gateway, authorization.status) == ("stripe", AuthorizationStatus.AUTHORIZED)
+    assert (authorization.gateway, authorization.status) == (
+        "stripe",
+        AuthorizationStatus.AUTHORIZED,
+    )
     assert authorization.gateway_reference in fake_stripe.intents
 
 

@@ -31,7 +31,7 @@ api = NinjaAPI(
     description=(
         "Orders, their payments and the unpaid panel. Money is integer minor units plus an "
         'ISO 4217 currency. Errors are `{"detail": [{"field", "reason"}]}`. '
-        "Authenticate with `Authorization: Bearer <key>` (keys: `manage.py createapikey`)."
+        "Authenticate with `Authorization: Bearer <key>` (keys: `orderdesk apikey create`)."
     ),
     auth=AUTH,
     throttle=THROTTLE,

@@ -9,22 +9,29 @@ from ninja.security import HttpBearer, SessionAuthIsStaff
 from ninja.throttling import BaseThrottle
 
 from orderdesk.api.keys import api_key_authenticate
+from orderdesk.api.models import ApiKeyScope
 from orderdesk.common.ratelimit import api_key_failure_rate, api_rate, limit_exceeded
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class ApiKeyAuth(HttpBearer):
-    openapi_description = "An API key made with `manage.py createapikey`: `Bearer od_…`"
+    openapi_description = "An API key made with `orderdesk apikey create`: `Bearer od_…`"
 
     def authenticate(self, request, token: str):
         # An address that sent too many wrong keys is refused before any key is looked at,
         # the right one included, until its window passes.
-        if limit_exceeded(request, group="api.key-failures", rate=api_key_failure_rate, count=False):
+        if limit_exceeded(
+            request, group="api.key-failures", rate=api_key_failure_rate, count=False
+        ):
             raise Throttled(wait=settings.ORDERDESK_RATE_WINDOW_SECONDS)
         user = None
         if len(token) <= 200 and "\x00" not in token:
             user = api_key_authenticate(token)
         if user is None:
             limit_exceeded(request, group="api.key-failures", rate=api_key_failure_rate)
+        elif user.api_key.scope == ApiKeyScope.READ and request.method not in SAFE_METHODS:
+            raise PermissionDenied("This API key may only read (scope read).")
         return user
 
 

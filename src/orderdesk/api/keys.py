@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from orderdesk.api.models import ApiKey
+from orderdesk.api.models import ApiKey, ApiKeyScope
 from orderdesk.common.clock import now
 
 KEY_PREFIX = "od_"
@@ -23,15 +23,26 @@ def _hash(secret: str) -> str:
 
 
 @transaction.atomic
-def api_key_create(*, name: str, username: str) -> tuple[ApiKey, str]:
+def api_key_create(
+    *, name: str, username: str, scope: str = ApiKeyScope.WRITE
+) -> tuple[ApiKey, str]:
     """Create a key for a staff user; returns the row and the key, which is never shown again."""
+    if scope not in ApiKeyScope.values:
+        raise ValueError(f"scope must be one of {', '.join(ApiKeyScope.values)}")
+    if not name.strip():
+        raise ValueError("give the key a name")
     user = get_user_model().objects.get(username=username)
     if not (user.is_active and user.is_staff):
         raise ValueError(f"{username} is not an active staff user")
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     api_key = ApiKey.objects.create(
-        name=name, prefix=prefix, secret_hash=_hash(secret), user=user, created_at=now()
+        name=name.strip(),
+        prefix=prefix,
+        secret_hash=_hash(secret),
+        user=user,
+        scope=scope,
+        created_at=now(),
     )
     return api_key, f"{KEY_PREFIX}{prefix}_{secret}"
 
@@ -62,3 +73,8 @@ def api_key_revoke(*, prefix: str) -> ApiKey:
         api_key.revoked_at = now()
         api_key.save(update_fields=["revoked_at"])
     return api_key
+
+
+def api_keys_list():
+    """Every key, newest first, with the user it acts as (never its secret)."""
+    return ApiKey.objects.select_related("user").order_by("-created_at", "-id")

@@ -2,6 +2,11 @@ from django.conf import settings
 from django.db import models
 
 
+class ApiKeyScope(models.TextChoices):
+    READ = "read", "Read only"
+    WRITE = "write", "Read and write"
+
+
 class ApiKey(models.Model):
     """A key for the JSON API, acting as one staff user so that user's permissions apply.
 
@@ -14,6 +19,8 @@ class ApiKey(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
     )
+    # A read key only reads, whatever its user may do; a write key does what its user may.
+    scope = models.CharField(max_length=5, choices=ApiKeyScope.choices, default=ApiKeyScope.WRITE)
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -1,5 +1,9 @@
 from django.urls import path
 
 from orderdesk.api.api import api
+from orderdesk.api.webhooks import gateway_webhook
 
-urlpatterns = [path("", api.urls)]
+urlpatterns = [
+    path("webhooks/<str:gateway>", gateway_webhook, name="gateway-webhook"),
+    path("", api.urls),
+]

@@ -150,3 +150,34 @@ class ExternalPayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.amount} {self.currency}"
+
+
+class GatewayEventOutcome(models.TextChoices):
+    APPLIED = "applied", "Recorded on the authorization"
+    NO_CHANGE = "no_change", "Already known; nothing changed"
+    UNKNOWN_REFERENCE = "unknown_reference", "No authorization with that reference"
+    IGNORED = "ignored", "A kind of event orderdesk does not act on"
+
+
+class GatewayEvent(models.Model):
+    """A gateway's webhook event, received once: its id makes every delivery after the first
+    change nothing (gateways deliver at least once and resend after any non-2xx answer)."""
+
+    gateway = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=255)
+    kind = models.CharField(max_length=100)
+    reference = models.CharField(max_length=100, blank=True)
+    authorization = models.ForeignKey(
+        Authorization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.CharField(max_length=20, choices=GatewayEventOutcome.choices)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "event_id"], name="gateway_event_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.event_id} {self.kind}"

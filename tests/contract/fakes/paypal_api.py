@@ -1,6 +1,6 @@
 """A fake of PayPal's REST APIs that orderdesk uses, written from PayPal's public reference:
 OAuth2 client credentials, Orders v2 (create, show, authorize) and Payments v2
-authorizations (show, capture, void, reauthorize).
+authorizations (show, capture, void, reauthorize), and Webhooks' verify-webhook-signature.
 
 Like PayPal it checks the Basic credentials and Bearer tokens (which expire), answers a
 POST repeated with the same `PayPal-Request-Id` with the original result, refuses a
@@ -14,9 +14,12 @@ honor period. Stricter than PayPal in one way: a POST that moves money without a
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import re
 import secrets
+import zlib
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -68,6 +71,7 @@ class FakePayPal(FakeGateway):
         self.declined_orders: set[str] = set()
         self.offset = timedelta(0)
         self._requests: dict[str, tuple] = {}
+        self._signing_key = secrets.token_bytes(32)
 
     def now(self) -> datetime:
         return datetime.now(timezone.utc).replace(microsecond=0) + self.offset
@@ -90,6 +94,52 @@ class FakePayPal(FakeGateway):
         self.approve(order_id)
         self.declined_orders.add(order_id)
 
+    def webhook_headers(self, event: dict, webhook_id: str, *, sent: datetime | None = None):
+        """The transmission headers PayPal sends with a webhook event to that webhook.
+
+        PayPal signs `transmission id|time|webhook id|CRC32 of the body` with its
+        certificate; the fake signs the same string with a key of its own, so only
+        verify-webhook-signature can tell whether a transmission is genuine."""
+        transmission_id = secrets.token_hex(16)
+        moment = (sent or self.now()).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {
+            "PAYPAL-AUTH-ALGO": "SHA256withRSA",
+            "PAYPAL-CERT-URL": "https://api.sandbox.paypal.com/v1/notifications/certs/CERT-fake",
+            "PAYPAL-TRANSMISSION-ID": transmission_id,
+            "PAYPAL-TRANSMISSION-TIME": moment,
+            "PAYPAL-TRANSMISSION-SIG": self._transmission_signature(
+                transmission_id, moment, webhook_id, event
+            ),
+        }
+
+    def _transmission_signature(self, transmission_id, moment, webhook_id, event) -> str:
+        crc = zlib.crc32(json.dumps(event, sort_keys=True).encode())
+        message = f"{transmission_id}|{moment}|{webhook_id}|{crc}".encode()
+        return base64.b64encode(
+            hmac.new(self._signing_key, message, hashlib.sha256).digest()
+        ).decode()
+
+    def _verify_webhook(self, body: dict):
+        fields = (
+            "auth_algo",
+            "cert_url",
+            "transmission_id",
+            "transmission_sig",
+            "transmission_time",
+            "webhook_id",
+            "webhook_event",
+        )
+        if any(not body.get(name) for name in fields):
+            return _issue(400, "VALIDATION_ERROR", "MISSING_REQUIRED_PARAMETER", "fake: field")
+        expected = self._transmission_signature(
+            body["transmission_id"],
+            body["transmission_time"],
+            body["webhook_id"],
+            body["webhook_event"],
+        )
+        genuine = hmac.compare_digest(expected, str(body["transmission_sig"]))
+        return 200, {}, {"verification_status": "SUCCESS" if genuine else "FAILURE"}
+
     # -- plumbing --------------------------------------------------------------------------
 
     def handle(self, request: Request):
@@ -105,6 +155,8 @@ class FakePayPal(FakeGateway):
         if request.method != "POST":
             return self._route(request, body)
         request_id = request.header("paypal-request-id")
+        if request.path == "/v1/notifications/verify-webhook-signature":
+            return self._verify_webhook(body)
         if not request_id:
             if request.path != "/v2/checkout/orders":
                 return _issue(400, "INVALID_REQUEST", "MISSING_REQUEST_ID", "fake: send one")

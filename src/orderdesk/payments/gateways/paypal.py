@@ -368,6 +368,13 @@ class PayPalGateway:
             return self._refused(body)
         return self._authorization_result(body)
 
+    def webhook_signature_verify(self, verification: dict) -> bool:
+        """PayPal's own verdict on a webhook transmission (verify-webhook-signature)."""
+        status, body = self._api(
+            "POST", "/v1/notifications/verify-webhook-signature", json=verification
+        )
+        return status == 200 and body.get("verification_status") == "SUCCESS"
+
     def token_reference(self, payment_token):
         return payment_token if payment_token.startswith(TOKEN_PREFIX) else ""
 

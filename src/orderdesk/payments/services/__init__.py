@@ -20,6 +20,7 @@ from orderdesk.payments.services.capture import (
     authorizations_void_all,
     external_payment_record,
 )
+from orderdesk.payments.services.gateway_events import gateway_event_record
 from orderdesk.payments.services.reconciliation import (
     authorization_reconcile,
     authorizations_reconcile_unknown,
@@ -36,4 +37,5 @@ __all__ = [
     "authorization_void",
     "authorizations_void_all",
     "external_payment_record",
+    "gateway_event_record",
 ]

@@ -1,0 +1,139 @@
+"""What a gateway tells orderdesk by webhook about a hold it made: voided, expired,
+captured or reauthorized there. Recorded once per event id, on the authorization, the
+order's payment state and its timeline, under the authorization's row lock."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from orderdesk.common.clock import now
+from orderdesk.common.locks import lock_one
+from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
+from orderdesk.orders.models import EventKind
+from orderdesk.payments.gateways.events import HoldChange, WebhookEvent
+from orderdesk.payments.models import (
+    LIVE,
+    Authorization,
+    AuthorizationStatus,
+    Capture,
+    GatewayEvent,
+    GatewayEventOutcome,
+)
+from orderdesk.payments.services.authorization import _format
+from orderdesk.payments.state import payment_state_refresh
+
+ACTOR_LABEL = "gateway"
+
+
+def gateway_event_record(event: WebhookEvent) -> GatewayEvent:
+    """Record a verified event; a second delivery of the same event id changes nothing."""
+    existing = GatewayEvent.objects.filter(gateway=event.gateway, event_id=event.event_id).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return _record(event)
+    except IntegrityError:  # the same event delivered twice at once: the other one won
+        return GatewayEvent.objects.get(gateway=event.gateway, event_id=event.event_id)
+
+
+def _record(event: WebhookEvent) -> GatewayEvent:
+    received = GatewayEvent.objects.create(
+        gateway=event.gateway,
+        event_id=event.event_id,
+        kind=event.kind[:100],
+        reference=event.reference[:100],
+        outcome=GatewayEventOutcome.IGNORED,
+        received_at=now(),
+    )
+    if not event.change:
+        return received
+    authorization = (
+        Authorization.objects.filter(gateway=event.gateway, gateway_reference=event.reference)
+        .only("pk")
+        .first()
+        if event.reference
+        else None
+    )
+    if authorization is None:
+        received.outcome = GatewayEventOutcome.UNKNOWN_REFERENCE
+    else:
+        authorization = lock_one(Authorization.objects.select_related("order"), pk=authorization.pk)
+        received.authorization = authorization
+        received.outcome = _apply(authorization, event)
+    received.save(update_fields=["authorization", "outcome"])
+    return received
+
+
+def _apply(authorization: Authorization, event: WebhookEvent) -> str:
+    if authorization.status not in LIVE:
+        return GatewayEventOutcome.NO_CHANGE  # orderdesk already knows the hold has ended
+    order = authorization.order
+    kind, message = _CHANGES[event.change](authorization, event)
+    if kind is None:
+        return GatewayEventOutcome.NO_CHANGE
+    event_record(
+        order,
+        kind,
+        message,
+        actor_label=ACTOR_LABEL,
+        details={"authorization": authorization.pk, "gateway_event": event.event_id},
+        defer_last_action=True,
+    )
+    payment_state_refresh(order, also=LAST_ACTION_FIELDS)
+    return GatewayEventOutcome.APPLIED
+
+
+def _ended(authorization: Authorization, status: str) -> None:
+    authorization.status = status
+    authorization.save(update_fields=["status", "updated_at"])
+
+
+def _voided(authorization, event):
+    _ended(authorization, AuthorizationStatus.VOIDED)
+    return EventKind.AUTHORIZATION_VOIDED, f"Authorization voided at {event.gateway}"
+
+
+def _expired(authorization, event):
+    _ended(authorization, AuthorizationStatus.EXPIRED)
+    return EventKind.AUTHORIZATION_EXPIRED, f"Authorization expired at {event.gateway}"
+
+
+def _captured(authorization, event):
+    already = sum(capture.amount for capture in authorization.captures.all())
+    amount = (event.amount or authorization.amount) - already
+    if amount <= 0:
+        return None, ""
+    Capture.objects.create(
+        authorization=authorization,
+        amount=amount,
+        currency=authorization.currency,
+        gateway_reference=event.reference,
+        idempotency_key=f"webhook-{event.gateway}-{event.event_id}"[:100],
+        captured_at=now(),
+    )
+    captured = already + amount >= authorization.amount
+    _ended(
+        authorization,
+        AuthorizationStatus.CAPTURED if captured else AuthorizationStatus.PARTIALLY_CAPTURED,
+    )
+    text = f"Captured {_format(amount, authorization.currency)} at {event.gateway}"
+    return EventKind.CAPTURED, text
+
+
+def _reauthorized(authorization, event):
+    if event.expires_at is None or (
+        authorization.expires_at and event.expires_at <= authorization.expires_at
+    ):
+        return None, ""
+    authorization.expires_at = event.expires_at
+    authorization.save(update_fields=["expires_at", "updated_at"])
+    return EventKind.AUTHORIZATION_MADE, f"Authorization renewed at {event.gateway}"
+
+
+_CHANGES = {
+    HoldChange.VOIDED: _voided,
+    HoldChange.EXPIRED: _expired,
+    HoldChange.CAPTURED: _captured,
+    HoldChange.REAUTHORIZED: _reauthorized,
+}
