@@ -126,9 +126,11 @@ def test_retrigger_confirmation_says_the_earlier_link_is_revoked_only_while_it_i
     assert "just now" in open_question.value.reason
     assert "Sending again revokes the link in that e-mail." in open_question.value.reason
     services.link_revoke(link=first.link, actor=csr)
-    with time_machine.travel(now() + timedelta(minutes=2)):
-        with pytest.raises(ConfirmationRequired) as revoked_question:
-            link_send_reauthorization(order=order, actor=csr)
+    with (
+        time_machine.travel(now() + timedelta(minutes=2)),
+        pytest.raises(ConfirmationRequired) as revoked_question,
+    ):
+        link_send_reauthorization(order=order, actor=csr)
     assert "2 minutes ago" in revoked_question.value.reason
     assert "That link no longer works (revoked)." in revoked_question.value.reason
     assert "revokes the link" not in revoked_question.value.reason
