@@ -102,6 +102,21 @@ def test_set_the_estimated_delivery_date(client, csr):
     assert order.estimated_delivery_date == date(2030, 1, 15)
 
 
+def test_a_delivery_date_in_the_past_is_refused_with_a_clear_message_and_changes_nothing(
+    client, csr
+):
+    order = make_order()
+    client.force_login(csr)
+    events = order.events.count()
+    response = post(
+        client, "dashboard:order-date", order, {"estimated_delivery_date": "2020-01-15"}
+    )
+    assert response.status_code == 400
+    assert "The estimated delivery date Jan 15, 2020 is in the past" in response.content.decode()
+    order.refresh_from_db()
+    assert order.estimated_delivery_date is None and order.events.count() == events
+
+
 def test_a_bad_date_is_refused_with_the_form_error_and_changes_nothing(client, csr):
     order = make_order()
     client.force_login(csr)
@@ -180,6 +195,35 @@ def test_a_supervisor_overrides_the_gate_with_a_reason(client, supervisor):
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED
     assert "Paid in store" in order.events.get(kind="overridden").message
+
+
+def test_an_override_without_a_reason_asks_for_the_reason_and_records_no_refusal(
+    client, supervisor
+):
+    order = make_order(status="ready_to_ship")
+    aged_authorization(order, days_ago=30)
+    client.force_login(supervisor)
+    events = order.events.count()
+    response = post(
+        client, "dashboard:order-ship", order, {"override": "1", "override_reason": "  "}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Give the reason for shipping without secured payment." in html
+    order.refresh_from_db()
+    assert order.status == OrderStatus.READY_TO_SHIP
+    assert order.events.count() == events
+    assert not order.events.filter(kind="ship_refused").exists()
+
+
+def test_an_override_without_a_reason_from_a_csr_is_forbidden(client, csr):
+    order = make_order(status="ready_to_ship")
+    aged_authorization(order, days_ago=30)
+    client.force_login(csr)
+    events = order.events.count()
+    response = post(client, "dashboard:order-ship", order, {"override": "1"})
+    assert response.status_code == 403
+    assert order.events.count() == events
 
 
 def test_record_an_external_payment_parses_the_amount_exactly(client, supervisor):

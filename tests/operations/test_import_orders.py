@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 HEADER = ",".join(COLUMNS)
 GOOD = [
-    "R-5001,Ada Lovelace,ada@example.com,+1 555 0101,repair,card,USD,125.00,125.00,iPhone 13 screen replacement,2026-12-24",
+    "R-5001,Ada Lovelace,ada@example.com,+1 555 0101,repair,card,USD,125.00,125.00,iPhone 13 screen replacement,2031-12-24",
     "R-5002,Ada Lovelace,ADA@example.com,,repair,paypal,,0,0,Diagnosis: no power,",
     'S-5003,"Harbor Point Realty, LLC",ap@example.com,,sale,terms,usd,,"1,299.99",Refurbished MacBook Air,',
 ]
@@ -42,7 +42,7 @@ def test_good_rows_are_imported_with_exact_amounts_and_one_account_per_email(tmp
     assert "3 imported, 0 skipped" in out
     first = Order.objects.get(number="R-5001")
     assert (first.total, first.quoted_total, first.currency) == (12500, 12500, "USD")
-    assert first.estimated_delivery_date == date(2026, 12, 24)
+    assert first.estimated_delivery_date == date(2031, 12, 24)
     assert first.payment_state == PaymentState.UNAUTHORIZED
     assert first.lines.get().description == "iPhone 13 screen replacement"
     zero = Order.objects.get(number="R-5002")
@@ -83,6 +83,11 @@ def test_importing_the_same_file_twice_adds_nothing(tmp_path):
             "X1,Ann,ann@example.com,,repair,card,USD,10,10,Fix,24/12/2026",
             "estimated_delivery_date",
             "2026-12-24",
+        ),
+        (
+            "X1,Ann,ann@example.com,,repair,card,USD,10,10,Fix,2020-01-15",
+            "estimated_delivery_date",
+            "The estimated delivery date Jan 15, 2020 is in the past",
         ),
         ("X1,Ann,ann@example.com,,repair,card,USD,10,10,,", "description", "is required"),
         ("X1,Ann\x00,ann@example.com,,repair,card,USD,10,10,Fix,", "account_name", "NUL"),

@@ -1,6 +1,7 @@
 """Orders: numbers, quotes, the work status machine and the payment state a new order starts in."""
 
 import itertools
+from datetime import date
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -179,3 +180,16 @@ def test_a_note_is_added_to_the_timeline_and_an_empty_one_is_refused(csr):
     with pytest.raises(BusinessRuleError):
         order_note_add(order=order, actor=csr, text="   ")
     assert order.events.filter(kind=EventKind.NOTE).count() == 1
+
+
+def test_an_order_cannot_open_with_a_delivery_date_in_the_past():
+    with pytest.raises(BusinessRuleError, match="is in the past") as refusal:
+        order_open(
+            account=make_account(),
+            kind="repair",
+            payment_method="card",
+            lines=[LineInput("Fix", 1_000)],
+            estimated_delivery_date=date(2020, 1, 15),
+        )
+    assert refusal.value.field == "estimated_delivery_date"
+    assert Order.objects.count() == 0

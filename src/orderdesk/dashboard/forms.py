@@ -139,6 +139,16 @@ class ShipForm(ScreenForm):
         label="Override reason",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # Sent by the override form alone: shipping without secured payment needs its reason.
+    override = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("override") and not (data.get("override_reason") or "").strip():
+            self.add_error(
+                "override_reason", "Give the reason for shipping without secured payment."
+            )
+        return data
 
 
 class CancelForm(ScreenForm):

@@ -329,7 +329,7 @@ def order_external_payment(request, number: str):
 def order_ship(request, number: str):
     order = order_for_screen(number)
     form = forms.ShipForm(request.POST)
-    overriding = bool(request.POST.get("override_reason", "").strip())
+    overriding = bool(request.POST.get("override_reason", "").strip() or request.POST.get("override"))
     if overriding and not request.user.has_perm("orders.override_ship_gate"):
         raise PermissionDenied("Only a supervisor may override the ship gate.")
 

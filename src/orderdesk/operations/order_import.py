@@ -20,9 +20,10 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from orderdesk.accounts.services import account_for_email
+from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.money import parse_major
 from orderdesk.orders.models import Order, OrderKind, PaymentMethod
-from orderdesk.orders.services import LineInput
+from orderdesk.orders.services import LineInput, delivery_date_check
 from orderdesk.workflows.intake import order_open
 
 COLUMNS = [
@@ -217,10 +218,16 @@ def _delivery_date(value: str, fail) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        estimated = date.fromisoformat(value)
     except ValueError:
         fail("estimated_delivery_date", "must be a date such as 2026-12-24")
         return None
+    try:
+        delivery_date_check(estimated)
+    except BusinessRuleError as refusal:
+        fail("estimated_delivery_date", refusal.reason)
+        return None
+    return estimated
 
 
 def _amount(value: str, currency: str, column: str, fail) -> int | None:

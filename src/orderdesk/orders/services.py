@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
+from django.utils import timezone
 
 from orderdesk.common.clock import now
 from orderdesk.common.errors import BusinessRuleError
@@ -160,9 +161,21 @@ def order_assign(*, order: Order, actor, assignee) -> Order:
     return order
 
 
+def delivery_date_check(estimated: date | None) -> None:
+    """An estimated delivery date promised to a customer cannot lie in the past."""
+    today = timezone.localdate(now())
+    if estimated is not None and estimated < today:
+        raise BusinessRuleError(
+            f"The estimated delivery date {estimated:%b %d, %Y} is in the past: "
+            f"give today ({today:%b %d, %Y}) or a later date.",
+            field="estimated_delivery_date",
+        )
+
+
 @transaction.atomic
 def order_delivery_date_set(*, order: Order, actor, estimated: date | None) -> Order:
     require(actor, "orders.work_order")
+    delivery_date_check(estimated)
     Order.objects.filter(pk=order.pk).update(estimated_delivery_date=estimated, updated_at=now())
     order.estimated_delivery_date = estimated
     text = (

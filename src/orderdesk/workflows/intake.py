@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from orderdesk.orders.models import Order
-from orderdesk.orders.services import order_create
+from orderdesk.orders.services import delivery_date_check, order_create
 from orderdesk.payments.state import payment_state_refresh
 
 
@@ -13,6 +13,7 @@ from orderdesk.payments.state import payment_state_refresh
 def order_open(**order_fields) -> Order:
     """Create the order (`orders.services.order_create` takes the same arguments) and
     store its first payment state: awaiting a price, not authorized, or not required."""
+    delivery_date_check(order_fields.get("estimated_delivery_date"))
     order = order_create(**order_fields)
     payment_state_refresh(order)
     return order
