@@ -68,6 +68,8 @@ def gunicorn_command(args) -> list[str]:
         str(request_timeout_seconds()),
         "--access-logfile",
         "-",
+        "--access-logformat",
+        _access_log_format(),
     ]
 
 
@@ -87,6 +89,19 @@ def cmd_serve(args) -> int:
         flush=True,
     )
     return _wait_all(children)
+
+
+def _access_log_format() -> str:
+    """gunicorn's access line, with the request id orderdesk answered in X-Request-ID."""
+    from django.conf import settings
+
+    if settings.ORDERDESK_LOG_FORMAT == "json":
+        return (
+            '{"time": "%(t)s", "level": "INFO", "logger": "gunicorn.access", '
+            '"message": "%(r)s", "status": %(s)s, "duration_ms": %(M)s, '
+            '"request_id": "%({x-request-id}o)s"}'
+        )
+    return '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]'
 
 
 def _wait_all(children: list[subprocess.Popen], grace_seconds: float = 15) -> int:
