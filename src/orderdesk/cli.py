@@ -167,6 +167,27 @@ def cmd_createstaff(args) -> int:
     return 0
 
 
+def _manage_or_explain(command: str, *argv: str) -> int:
+    """A refused command says why on one line, without a traceback."""
+    _django()
+    from django.core.management import CommandError
+
+    try:
+        _manage(command, *argv)
+    except CommandError as refusal:
+        print(f"orderdesk {command}: {refusal}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_backup(args) -> int:
+    return _manage_or_explain("backup", args.file, *(["--overwrite"] if args.overwrite else []))
+
+
+def cmd_restore(args) -> int:
+    return _manage_or_explain("restore", args.file)
+
+
 def cmd_migrate(args) -> int:
     _django()
     _var_dir()
@@ -208,6 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
     staff.add_argument("--role", choices=["csr", "supervisor"], required=True)
     staff.add_argument("--password")
     staff.set_defaults(handler=cmd_createstaff)
+    backup = sub.add_parser("backup", help="write the whole database to FILE")
+    backup.add_argument("file")
+    backup.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    backup.set_defaults(handler=cmd_backup)
+    restore = sub.add_parser("restore", help="replace the database with the backup in FILE")
+    restore.add_argument("file")
+    restore.set_defaults(handler=cmd_restore)
     sub.add_parser("migrate", help="create or update the database tables").set_defaults(
         handler=cmd_migrate
     )
