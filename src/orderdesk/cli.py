@@ -75,6 +75,8 @@ def gunicorn_command(args) -> list[str]:
         str(request_timeout_seconds()),
         "--access-logfile",
         "-",
+        "--access-logformat",
+        _access_log_format(),
     ]
 
 
@@ -94,6 +96,19 @@ def cmd_serve(args) -> int:
         flush=True,
     )
     return _wait_all(children)
+
+
+def _access_log_format() -> str:
+    """gunicorn's access line, with the request id orderdesk answered in X-Request-ID."""
+    from django.conf import settings
+
+    if settings.ORDERDESK_LOG_FORMAT == "json":
+        return (
+            '{"time": "%(t)s", "level": "INFO", "logger": "gunicorn.access", '
+            '"message": "%(r)s", "status": %(s)s, "duration_ms": %(M)s, '
+            '"request_id": "%({x-request-id}o)s"}'
+        )
+    return '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]'
 
 
 def _wait_all(children: list[subprocess.Popen], grace_seconds: float = 15) -> int:
@@ -169,6 +184,27 @@ def cmd_apikey(args) -> int:
     return 0
 
 
+def _manage_or_explain(command: str, *argv: str) -> int:
+    """A refused command says why on one line, without a traceback."""
+    _django()
+    from django.core.management import CommandError
+
+    try:
+        _manage(command, *argv)
+    except CommandError as refusal:
+        print(f"orderdesk {command}: {refusal}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_backup(args) -> int:
+    return _manage_or_explain("backup", args.file, *(["--overwrite"] if args.overwrite else []))
+
+
+def cmd_restore(args) -> int:
+    return _manage_or_explain("restore", args.file)
+
+
 def cmd_migrate(args) -> int:
     _django()
     _var_dir()
@@ -211,6 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
     staff.add_argument("--password")
     staff.set_defaults(handler=cmd_createstaff)
     _apikey_parser(sub)
+    backup = sub.add_parser("backup", help="write the whole database to FILE")
+    backup.add_argument("file")
+    backup.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    backup.set_defaults(handler=cmd_backup)
+    restore = sub.add_parser("restore", help="replace the database with the backup in FILE")
+    restore.add_argument("file")
+    restore.set_defaults(handler=cmd_restore)
     sub.add_parser("migrate", help="create or update the database tables").set_defaults(
         handler=cmd_migrate
     )

@@ -5,9 +5,24 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
+import uuid
 from datetime import datetime, timezone
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def request_id_begin(sender=None, environ=None, **kwargs) -> None:
+    """On Django's request_started: the id is set before any middleware, so that every line
+    of the request has it, Django's own 4xx/5xx line (logged after the middleware) included.
+    The proxy's X-Request-ID is kept when it is well formed."""
+    offered = (environ or {}).get("HTTP_X_REQUEST_ID", "")
+    request_id.set(offered if REQUEST_ID_PATTERN.match(offered) else uuid.uuid4().hex)
+
+
+def request_id_end(sender=None, **kwargs) -> None:
+    request_id.set("")
 
 
 class RequestIdFilter(logging.Filter):

@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-import re
-import uuid
-
 from django.conf import settings
 from django.utils.cache import patch_cache_control
 
 from orderdesk.common import logs as request_logging
 
-REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-
 
 class RequestIdMiddleware:
-    """Every request gets an id (the proxy's X-Request-ID when it is well formed), set for the
-    log lines the request causes and returned in the X-Request-ID header."""
+    """The request's id (common.logs, set when the request started) on the request and in the
+    X-Request-ID answer header, for the proxy's and the browser's side of the story."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        offered = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = offered if REQUEST_ID_PATTERN.match(offered) else uuid.uuid4().hex
-        request.request_id = request_id
-        token = request_logging.request_id.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_logging.request_id.reset(token)
-        response["X-Request-ID"] = request_id
+        if not request_logging.request_id.get():  # a request that skipped request_started
+            request_logging.request_id_begin(environ=request.META)
+        request.request_id = request_logging.request_id.get()
+        response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id
         return response
 
 
