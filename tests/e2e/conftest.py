@@ -11,8 +11,12 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# A page that answers in 50 ms alone can take seconds on a shared 2-core machine with the
+# rest of the suite running: wait for what a person would wait for, not Playwright's 5 s.
+expect.set_options(timeout=15_000)
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

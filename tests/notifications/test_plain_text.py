@@ -6,7 +6,8 @@ from orderdesk.links.services import link_send_reauthorization
 from tests.factories import make_account, make_order
 from tests.notifications.smtp import deliver_emails, html_of, text_of
 
-pytestmark = pytest.mark.django_db
+# The worker delivers over SMTP on its own connections: the test commits, as a request would.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_customer_named_o_brien_reads_o_brien_in_the_text_part(csr, smtp_server, settings):
