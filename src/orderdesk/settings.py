@@ -295,6 +295,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 ORDERDESK_SWEEP_INTERVAL_SECONDS = int(os.environ.get("ORDERDESK_SWEEP_INTERVAL_SECONDS", "300"))
+# A background task running longer than this is taken as lost with its worker: the outbox
+# relay wakes its row again (deliveries are safe to repeat). Longer than any one delivery.
+ORDERDESK_TASK_STALE_SECONDS = int(os.environ.get("ORDERDESK_TASK_STALE_SECONDS", "600"))
 # Validity per gateway, method and card network, in the form
 # "stripe:card=7,paypal:paypal=29+3,sandbox:card:amex=7" (days, optional +honor days).
 ORDERDESK_AUTHORIZATION_POLICIES = os.environ.get("ORDERDESK_AUTHORIZATION_POLICIES", "")

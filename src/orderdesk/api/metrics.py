@@ -10,7 +10,7 @@ import hmac
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -19,8 +19,10 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from orderdesk.common.clock import now
+from orderdesk.common.outbox import stale_after
 from orderdesk.common.sql import status_in
-from orderdesk.crm.models import CrmMessage
+from orderdesk.crm.models import CrmMessage, CrmMessageStatus
+from orderdesk.notifications.models import EmailStatus, OutboundEmail
 from orderdesk.orders.models import FINISHED_STATUSES, Order, PaymentState
 from orderdesk.payments.models import Authorization, AuthorizationStatus
 from orderdesk.payments.state import LIVE as LIVE_AUTHORIZATION
@@ -115,6 +117,40 @@ def _tasks_pending(moment):
     )
 
 
+def _outbox_overdue(moment):
+    """Rows due for longer than a task may run: their delivery is stuck, not just queued."""
+    cutoff = moment - stale_after()
+
+    def overdue(model, pending):
+        rows = model.objects.filter(status=pending).exclude(next_attempt_at__gt=cutoff)
+        return rows.filter(Q(next_attempt_at__isnull=False) | Q(created_at__lte=cutoff)).count()
+
+    return _gauge(
+        "orderdesk_outbox_overdue",
+        "Outbox rows still undelivered longer than a task may run after they fell due "
+        "(the relay wakes them again).",
+        [
+            ("email", overdue(OutboundEmail, EmailStatus.PENDING)),
+            ("crm", overdue(CrmMessage, CrmMessageStatus.PENDING)),
+        ],
+        "outbox",
+    )
+
+
+def _tasks_stale(moment):
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    stale = DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING, started_at__lt=moment - stale_after()
+    ).count()
+    return _gauge(
+        "orderdesk_tasks_stale",
+        "Background tasks RUNNING longer than any task takes: their worker died.",
+        [(None, stale)],
+    )
+
+
 FAMILIES = (
     _live_orders_by_state,
     _unpaid_by_group,
@@ -122,6 +158,8 @@ FAMILIES = (
     _authorizations_unknown,
     _crm_messages,
     _tasks_pending,
+    _outbox_overdue,
+    _tasks_stale,
 )
 
 

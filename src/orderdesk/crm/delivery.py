@@ -18,6 +18,7 @@ from django.db import transaction
 
 from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
+from orderdesk.common.outbox import task_alive, task_wake
 from orderdesk.common.retry import backoff
 from orderdesk.crm.adapters import CrmDeliveryError, Delivered, adapter_get
 from orderdesk.crm.models import CrmMessage, CrmMessageStatus
@@ -47,13 +48,39 @@ def crm_message_send(message_id: int) -> str:
     return _delivered(message_id, delivered, adapter.name)
 
 
-def _enqueue_later(message_id: int, delay: timedelta) -> None:
+def _enqueue_later(message_id: int, delay: timedelta) -> str:
+    """Queue the next delivery; the task's id, to keep on the row ("" when run at once)."""
     from orderdesk.crm.tasks import crm_message_deliver
 
     if crm_message_deliver.get_backend().supports_defer:
-        crm_message_deliver.using(run_after=now() + delay).enqueue(message_id=message_id)
-    else:  # a backend without deferral (immediate): run it again now
-        transaction.on_commit(lambda: crm_message_deliver.enqueue(message_id=message_id))
+        return task_wake(crm_message_deliver, run_after=now() + delay, message_id=message_id)
+    # A backend without deferral (immediate): run it again now.
+    transaction.on_commit(lambda: crm_message_deliver.enqueue(message_id=message_id))
+    return ""
+
+
+def crm_messages_relay(*, limit: int = 500) -> int:
+    """Wake every due message whose delivery task is missing, failed or stale (the worker's
+    schedule runs this), so a killed worker strands nothing. Returns how many."""
+    from orderdesk.crm.tasks import crm_message_deliver
+
+    moment = now()
+    due = (
+        CrmMessage.objects.filter(status=CrmMessageStatus.PENDING)
+        .exclude(next_attempt_at__gt=moment)
+        .exclude(claimed_until__gt=moment)
+    )
+    woken = 0
+    for message_id, task_id in due.values_list("pk", "task_id")[:limit]:
+        if task_alive(crm_message_deliver, task_id, moment=moment):
+            continue
+        new_task = task_wake(crm_message_deliver, message_id=message_id)
+        CrmMessage.objects.filter(pk=message_id, status=CrmMessageStatus.PENDING).update(
+            task_id=new_task
+        )
+        logger.warning("CRM message %s relayed: its task %s was lost", message_id, task_id or "-")
+        woken += 1
+    return woken
 
 
 @transaction.atomic
@@ -68,9 +95,9 @@ def _claim(message_id: int) -> CrmMessage | None:
         return None  # an earlier attempt failed; its retry is queued for later
     message.attempts += 1
     message.claimed_until = moment + LEASE
-    message.save(update_fields=["attempts", "claimed_until"])
     if crm_message_deliver_defers():
-        _enqueue_later(message_id, LEASE + timedelta(seconds=1))
+        message.task_id = _enqueue_later(message_id, LEASE + timedelta(seconds=1))
+    message.save(update_fields=["attempts", "claimed_until", "task_id"])
     return message
 
 
@@ -119,8 +146,8 @@ def _failed(message_id: int, reason: str, *, retryable: bool) -> str:
     if retryable and message.attempts < settings.ORDERDESK_CRM_MAX_ATTEMPTS:
         delay = retry_delay(message.attempts)
         message.next_attempt_at = now() + delay
-        message.save(update_fields=["last_error", "claimed_until", "next_attempt_at"])
-        _enqueue_later(message_id, delay)
+        message.task_id = _enqueue_later(message_id, delay) or message.task_id
+        message.save(update_fields=["last_error", "claimed_until", "next_attempt_at", "task_id"])
         logger.warning("CRM message %s failed (%s); retry in %s", message_id, reason, delay)
         return "retrying"
     message.status = CrmMessageStatus.FAILED

@@ -27,6 +27,9 @@ class CrmMessage(models.Model):
     claimed_until = models.DateTimeField(null=True, blank=True)
     # After a failure: the retry is queued for this time; earlier runs leave it alone.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The task last enqueued to deliver this row (orderdesk.common.outbox): the relay wakes
+    # the row again when that task is missing, failed or stale.
+    task_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 

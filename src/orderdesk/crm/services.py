@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from orderdesk.common.outbox import task_wake
 from orderdesk.crm.models import CrmMessage
 
 
@@ -21,5 +22,6 @@ def crm_message_queue(*, topic: str, payload: dict, dedupe_key: str, order=None)
             )
     except IntegrityError:
         return CrmMessage.objects.get(dedupe_key=dedupe_key)
-    crm_message_deliver.enqueue(message_id=message.pk)
+    message.task_id = task_wake(crm_message_deliver, message_id=message.pk)
+    CrmMessage.objects.filter(pk=message.pk).update(task_id=message.task_id)
     return message

@@ -29,6 +29,9 @@ class OutboundEmail(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The task last enqueued to deliver this row (orderdesk.common.outbox): the relay wakes
+    # the row again when that task is missing, failed or stale.
+    task_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
 

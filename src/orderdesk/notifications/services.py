@@ -23,6 +23,7 @@ from django.template.loader import get_template, render_to_string
 
 from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
+from orderdesk.common.outbox import task_alive, task_wake
 from orderdesk.common.retry import backoff
 from orderdesk.notifications.models import EmailStatus, OutboundEmail
 from orderdesk.orders.events import event_record
@@ -84,8 +85,31 @@ def email_queue(
             )
     except IntegrityError:
         return OutboundEmail.objects.get(dedupe_key=dedupe_key)
-    email_deliver.enqueue(email_id=email.pk)
+    email.task_id = task_wake(email_deliver, email_id=email.pk)
+    OutboundEmail.objects.filter(pk=email.pk).update(task_id=email.task_id)
     return email
+
+
+def emails_relay(*, limit: int = 500) -> int:
+    """Wake every due e-mail whose delivery task is missing, failed or stale (the worker's
+    schedule runs this): a worker killed while sending loses nothing. Returns how many."""
+    from orderdesk.notifications.tasks import email_deliver
+
+    moment = now()
+    due = OutboundEmail.objects.filter(status=EmailStatus.PENDING).exclude(
+        next_attempt_at__gt=moment
+    )
+    woken = 0
+    for email_id, task_id in due.values_list("pk", "task_id")[:limit]:
+        if task_alive(email_deliver, task_id, moment=moment):
+            continue
+        new_task = task_wake(email_deliver, email_id=email_id)
+        OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.PENDING).update(
+            task_id=new_task
+        )
+        logger.warning("e-mail %s relayed: its task %s was lost", email_id, task_id or "(none)")
+        woken += 1
+    return woken
 
 
 def _message(email: OutboundEmail) -> EmailMultiAlternatives:
@@ -172,12 +196,14 @@ def _email_failure(email: OutboundEmail, error: Exception) -> str:
         text = f"E-mail “{email.subject}” to {email.to} failed {email.attempts} times; gave up: {reason}"
     else:
         email.next_attempt_at = now() + retry_delay(email.attempts)
-        email_deliver.using(run_after=email.next_attempt_at).enqueue(email_id=email.pk)
+        email.task_id = task_wake(email_deliver, run_after=email.next_attempt_at, email_id=email.pk)
         text = (
             f"E-mail “{email.subject}” to {email.to} failed (attempt {email.attempts} of "
             f"{MAX_ATTEMPTS}); retrying: {reason}"
         )
-    email.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", *forgotten])
+    email.save(
+        update_fields=["status", "attempts", "last_error", "next_attempt_at", "task_id", *forgotten]
+    )
     if email.order is not None:
         event_record(
             email.order,

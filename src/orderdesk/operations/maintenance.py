@@ -13,6 +13,8 @@ JOBS = [
     "orderdesk.payments.sweep.authorizations_expire",
     "orderdesk.payments.services.authorizations_reconcile_unknown",
     "orderdesk.links.services.links_expire",
+    "orderdesk.notifications.services.emails_relay",
+    "orderdesk.crm.delivery.crm_messages_relay",
 ]
 
 
