@@ -63,8 +63,8 @@ def worker_start(tmp_path, port, backend_environment):
         [sys.executable, "-m", "orderdesk.cli", "worker"],
         cwd=tmp_path,
         env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=(tmp_path / "worker.log").open("a"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 
@@ -92,12 +92,12 @@ def crash_and_restart(tmp_path, backend_environment):
     connections.close_all()
     worker = worker_start(tmp_path, port, backend_environment)
     try:
-        assert mailbox.receiving.wait(60), "the worker never reached the mail server"
+        assert mailbox.receiving.wait(60), (tmp_path / "worker.log").read_text()[-3000:]
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
         assert not all_sent(), "the worker was killed before it could send everything"
         worker = worker_start(tmp_path, port, backend_environment)
-        assert wait_for(all_sent, 90), "e-mails were lost with the killed worker"
+        assert wait_for(all_sent, 90), (tmp_path / "worker.log").read_text()[-4000:]
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
@@ -114,4 +114,30 @@ def assert_each_email_received_once_after_deduplication(mailbox, emails):
 
 def test_a_worker_killed_while_sending_loses_no_email_and_doubles_none(tmp_path):
     mailbox, emails = crash_and_restart(tmp_path, {})
+    assert_each_email_received_once_after_deduplication(mailbox, emails)
+
+
+# A Redis database of its own for this test (Redis is shared by everything on the machine).
+REDIS_URL = "redis://127.0.0.1:6379/11"
+
+
+@pytest.fixture
+def rq_backend(settings):
+    """The RQ backend on Redis, for this process and the workers it starts."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    settings.TASKS = {
+        "default": {**settings.TASKS["default"], "BACKEND": "django_tasks_rq.RQBackend"}
+    }
+    settings.RQ_QUEUES = {queue: {"URL": REDIS_URL} for queue in settings.TASKS["default"]["QUEUES"]}
+    yield {"ORDERDESK_TASK_BACKEND": "django_tasks_rq.RQBackend", "ORDERDESK_REDIS_URL": REDIS_URL}
+    client.flushdb()
+
+
+def test_a_worker_killed_while_sending_loses_no_email_and_doubles_none_on_rq(
+    tmp_path, rq_backend
+):
+    mailbox, emails = crash_and_restart(tmp_path, rq_backend)
     assert_each_email_received_once_after_deduplication(mailbox, emails)

@@ -11,7 +11,7 @@ Only the Django Tasks API is used here, so the same relay serves every task back
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from django.conf import settings
 from django_tasks.base import TaskResultStatus
@@ -46,5 +46,7 @@ def task_alive(task, task_id: str, *, moment: datetime) -> bool:
         return True
     if result.status == TaskResultStatus.RUNNING:
         started = result.started_at or result.enqueued_at
+        if started is not None and started.tzinfo is None:  # RQ keeps naive UTC times
+            started = started.replace(tzinfo=timezone.utc)
         return started is not None and started > moment - stale_after()
     return False

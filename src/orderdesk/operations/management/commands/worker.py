@@ -26,13 +26,23 @@ class Command(BaseCommand):
         if batch:
             self.stdout.write(f"maintenance: {maintenance_run()}")
         try:
-            call_command(
-                "db_worker",
-                queue_name="*",
-                interval=1,
-                batch=batch,
-                verbosity=options.get("verbosity", 1),
-            )
+            if settings.TASK_BACKEND.startswith("django_tasks_rq."):
+                call_command(
+                    "rqworker",
+                    *settings.TASKS["default"]["QUEUES"],
+                    job_class="django_tasks_rq.backend.Job",  # runs Django Tasks
+                    with_scheduler=True,  # deferred retries need RQ's scheduler
+                    burst=batch,
+                    verbosity=options.get("verbosity", 1),
+                )
+            else:
+                call_command(
+                    "db_worker",
+                    queue_name="*",
+                    interval=1,
+                    batch=batch,
+                    verbosity=options.get("verbosity", 1),
+                )
         finally:
             stop.set()
 
