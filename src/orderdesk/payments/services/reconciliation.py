@@ -27,6 +27,9 @@ from orderdesk.payments.state import LIVE
 
 logger = logging.getLogger(__name__)
 
+# Beyond the gateway's budget, how long a request may still take to record the answer.
+ABANDONED_MARGIN_SECONDS = 60
+
 
 def authorization_reconcile(authorization: Authorization) -> Authorization:
     """Ask the gateway what became of an `unknown` authorization and record it."""
@@ -60,10 +63,43 @@ def authorization_reconcile(authorization: Authorization) -> Authorization:
     return settled
 
 
-def authorizations_reconcile_unknown(*, older_than_seconds: int = 60) -> int:
-    """Reconcile every unknown authorization (the worker runs this on a schedule)."""
+def authorizations_pending_abandoned() -> int:
+    """A `pending` authorization older than the gateway's budget lost the process that was
+    waiting for its answer (killed mid-call, a crash): it is `unknown` from now on, and
+    reconciled like any other. Returns how many."""
     from datetime import timedelta
 
+    from orderdesk.payments.gateways.transport import budget_seconds
+
+    cutoff = now() - timedelta(seconds=budget_seconds() + ABANDONED_MARGIN_SECONDS)
+    abandoned = Authorization.objects.filter(
+        status=AuthorizationStatus.PENDING, created_at__lte=cutoff
+    ).values_list("pk", flat=True)
+    count = 0
+    for pk in list(abandoned):
+        with transaction.atomic():
+            current = lock_one(Authorization.objects.select_related("order"), pk=pk)
+            if current.status != AuthorizationStatus.PENDING:
+                continue
+            current.status = AuthorizationStatus.UNKNOWN
+            current.message = "The process waiting for the gateway's answer stopped"
+            current.save(update_fields=["status", "message", "updated_at"])
+            event_record(
+                current.order,
+                EventKind.AUTHORIZATION_UNKNOWN,
+                "No answer was recorded in time; the outcome will be reconciled",
+                details={"authorization": pk},
+            )
+        count += 1
+    return count
+
+
+def authorizations_reconcile_unknown(*, older_than_seconds: int = 60) -> int:
+    """Reconcile every unknown authorization, and every pending one whose caller is gone
+    (the worker runs this on a schedule)."""
+    from datetime import timedelta
+
+    authorizations_pending_abandoned()
     cutoff = now() - timedelta(seconds=older_than_seconds)
     unknown = Authorization.objects.filter(
         status_in([AuthorizationStatus.UNKNOWN]), created_at__lte=cutoff
