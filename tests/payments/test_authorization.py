@@ -9,7 +9,7 @@ from orderdesk.payments.services import external_payment_record
 from orderdesk.sandbox.models import SandboxTransaction
 from orderdesk.workflows.cancellation import order_cancel
 from orderdesk.workflows.shipping import order_ship
-from tests.factories import DECLINE_CARD, authorize, make_order
+from tests.factories import DECLINE_CARD, authorize, card_token, make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +75,20 @@ def test_a_cancelled_order_cannot_be_authorized(supervisor):
     order = make_order()
     order_cancel(order=order, actor=supervisor)
     assert_refused_without_a_trace(order, NothingToAuthorize, "is cancelled")
+
+
+@pytest.mark.parametrize("source", ["manual", "storefront", "customer_link"])
+def test_an_order_on_terms_is_never_authorized_whoever_asks(csr, source):
+    from orderdesk.payments.services import authorization_request
+
+    order = make_order(payment_method="terms")
+    before = Authorization.objects.count()
+    with pytest.raises(NothingToAuthorize, match="on terms"):
+        authorization_request(
+            order=order, payment_token=card_token(), method="card", source=source, actor=csr
+        )
+    assert Authorization.objects.count() == before
+    assert not SandboxTransaction.objects.filter(kind="authorization").exists()
 
 
 def test_a_shipped_order_cannot_be_authorized(csr):

@@ -11,7 +11,7 @@ from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
 from orderdesk.common.permissions import require
 from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
-from orderdesk.orders.models import EventKind, Order
+from orderdesk.orders.models import EventKind, Order, PaymentMethod
 from orderdesk.payments.errors import AuthorizationInProgress, NothingToAuthorize
 from orderdesk.payments.gateways import get_gateway
 from orderdesk.payments.gateways.base import (
@@ -154,6 +154,9 @@ def _authorization_begin(
     order = lock_one(Order.objects, pk=order.pk)
     if not order.is_live:
         raise NothingToAuthorize(f"Order {order.number} is {order.get_status_display().lower()}.")
+    if order.payment_method == PaymentMethod.TERMS:
+        # Decided here for every caller: the API, the order screen's card, a payment link.
+        raise NothingToAuthorize(f"Order {order.number} is on terms: it is not authorized.")
     if Authorization.objects.filter(order=order, status__in=IN_FLIGHT).exists():
         raise AuthorizationInProgress(
             "Another payment for this order is being processed; wait for its outcome."
