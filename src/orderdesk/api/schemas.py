@@ -278,3 +278,62 @@ class UnpaidPanelOut(BaseModel):
     page: int
     pages: int
     rows: list[UnpaidRowOut]
+
+
+# ---- payment links, cards and e-mails ---------------------------------------------------
+
+
+class ReauthorizationIn(Body):
+    confirm: bool = Field(
+        False, description="send although an Approve Order Payment link went out recently"
+    )
+
+
+class PriceIncreaseIn(Body):
+    lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
+
+
+class CardPaymentIn(Body):
+    payment_token: Text(500, 1) = Field(
+        description="the gateway's token for the card (never a card number)"
+    )
+
+
+class LinkOut(BaseModel):
+    id: int
+    purpose: str
+    status: str
+    amount: int
+    currency: str
+    proposed_total: int | None
+    sent_to: str
+    created_at: datetime
+    expires_at: datetime
+    opened_at: datetime | None
+    completed_at: datetime | None
+
+
+class LinkSentOut(BaseModel):
+    link: LinkOut
+
+
+class EmailOut(BaseModel):
+    id: int
+    template: str
+    to: str
+    subject: str
+    status: str
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class AuthorizationResultOut(BaseModel):
+    id: int
+    status: str
+    amount: int
+    currency: str
+    gateway: str
+    instrument: str
+    decline_code: str
+    message: str
