@@ -25,5 +25,7 @@ SUPERVISOR_PERMISSIONS = CSR_PERMISSIONS + [
     "orders.cancel_order",
     "security.unlock_login",  # lift a log-in lockout (django-axes)
     "security.view_audit",  # the audit of staff interventions and its export
+    "api.view_apikey",  # the API keys screen
+    "api.change_apikey",  # revoking a key there
 ]
 ROLE_PERMISSIONS = {CSR: CSR_PERMISSIONS, SUPERVISOR: SUPERVISOR_PERMISSIONS}

@@ -14,7 +14,7 @@ from typing import Literal
 from django.http import JsonResponse
 from ninja import Header, NinjaAPI, Path, Query, Status
 
-from orderdesk.api import errors, schemas
+from orderdesk.api import errors, order_actions, schemas
 from orderdesk.api.auth import AUTH, THROTTLE, require_permission
 from orderdesk.api.schemas import ErrorOut
 from orderdesk.api.selectors import order_detail, order_get, order_summary, orders_filter
@@ -239,3 +239,6 @@ def unpaid(
     return unpaid_panel(
         user=request.auth, group=group, kind=kind, mine=mine, page=page, per_page=per_page
     )
+
+
+api.add_router("", order_actions.router)

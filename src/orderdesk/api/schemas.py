@@ -115,6 +115,25 @@ class LineIn(Body):
     sku: Text(64) = ""
 
 
+class StorefrontAuthorizationIn(Body):
+    """A hold the storefront already made at checkout; orderdesk checks it with the gateway."""
+
+    gateway: Literal["sandbox", "stripe", "paypal"]
+    reference: Text(100, 1) = Field(
+        description="a Stripe PaymentIntent id (pi_…), a PayPal authorization id, a sandbox "
+        "reference (sbx_auth_…)"
+    )
+    amount: PositiveMinor
+    currency: Currency = "USD"
+    authorized_at: datetime = Field(description="when the storefront's gateway authorized it")
+    expires_at: datetime | None = Field(
+        None, description="the expiry the storefront knows; the gateway's own wins"
+    )
+    card_brand: Text(20) = ""
+    card_last4: Annotated[str, Field(pattern=r"^([0-9]{4})?$")] = ""
+    payer_email: Email | None = None
+
+
 class OrderCreateIn(Body):
     account: AccountIn
     kind: Kind
@@ -132,6 +151,9 @@ class OrderCreateIn(Body):
             "a token from the gateway's tokenization (card) or an approved PayPal order "
             "('paypal:<id>'): the order's total is authorized at checkout"
         ),
+    )
+    authorization: StorefrontAuthorizationIn | None = Field(
+        None, description="the authorization the storefront made (instead of payment_token)"
     )
 
 
@@ -278,3 +300,62 @@ class UnpaidPanelOut(BaseModel):
     page: int
     pages: int
     rows: list[UnpaidRowOut]
+
+
+# ---- payment links, cards and e-mails ---------------------------------------------------
+
+
+class ReauthorizationIn(Body):
+    confirm: bool = Field(
+        False, description="send although an Approve Order Payment link went out recently"
+    )
+
+
+class PriceIncreaseIn(Body):
+    lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
+
+
+class CardPaymentIn(Body):
+    payment_token: Text(500, 1) = Field(
+        description="the gateway's token for the card (never a card number)"
+    )
+
+
+class LinkOut(BaseModel):
+    id: int
+    purpose: str
+    status: str
+    amount: int
+    currency: str
+    proposed_total: int | None
+    sent_to: str
+    created_at: datetime
+    expires_at: datetime
+    opened_at: datetime | None
+    completed_at: datetime | None
+
+
+class LinkSentOut(BaseModel):
+    link: LinkOut
+
+
+class EmailOut(BaseModel):
+    id: int
+    template: str
+    to: str
+    subject: str
+    status: str
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class AuthorizationResultOut(BaseModel):
+    id: int
+    status: str
+    amount: int
+    currency: str
+    gateway: str
+    instrument: str
+    decline_code: str
+    message: str

@@ -52,6 +52,8 @@ def request_hash(payload: OrderCreateIn) -> str:
 
 def order_create_checks(payload: OrderCreateIn, actor) -> None:
     require(actor, "orders.work_order")
+    if payload.authorization is not None:
+        _storefront_authorization_checks(payload)
     if payload.payment_token is None:
         return
     require(actor, "orders.process_card")
@@ -63,8 +65,57 @@ def order_create_checks(payload: OrderCreateIn, actor) -> None:
         )
 
 
+def _storefront_authorization_checks(payload: OrderCreateIn) -> None:
+    if payload.payment_token is not None:
+        raise BusinessRuleError(
+            "Send either a payment token or the storefront's authorization, not both.",
+            field="authorization",
+        )
+    if payload.payment_method == "terms":
+        raise BusinessRuleError("Orders on terms are not authorized.", field="authorization")
+    if payload.authorization.currency != payload.currency:
+        raise BusinessRuleError(
+            f"The order is in {payload.currency}.", field="authorization.currency"
+        )
+
+
+def _held(payload: OrderCreateIn):
+    """The storefront's authorization as the payments service takes it, checked with its
+    gateway (a network call, outside any transaction); None when there is none."""
+    from orderdesk.payments.services import (
+        StorefrontAuthorization,
+        storefront_authorization_check,
+    )
+
+    given = payload.authorization
+    if given is None:
+        return None
+    held = StorefrontAuthorization(
+        gateway=given.gateway,
+        reference=given.reference,
+        amount=given.amount,
+        currency=given.currency,
+        authorized_at=given.authorized_at,
+        expires_at=given.expires_at,
+        card_brand=given.card_brand,
+        card_last4=given.card_last4,
+        payer_email=given.payer_email or "",
+    )
+    return held, storefront_authorization_check(held)
+
+
 @transaction.atomic
-def _order_create(payload: OrderCreateIn, actor) -> Order:
+def _order_create(payload: OrderCreateIn, actor, checked=None) -> Order:
+    order = _order_insert(payload, actor)
+    if checked is not None:
+        from orderdesk.payments.services import storefront_authorization_record
+
+        held, result = checked
+        storefront_authorization_record(order=order, held=held, result=result, actor=actor)
+    return order
+
+
+def _order_insert(payload: OrderCreateIn, actor) -> Order:
     if payload.number and Order.objects.filter(number=payload.number).exists():
         raise BusinessRuleError(f"Order {payload.number} exists already.", field="number")
     account = account_for_email(
@@ -118,7 +169,7 @@ def storefront_order_create(
     """
     order_create_checks(payload, actor)
     if not idempotency_key:
-        order = _order_create(payload, actor)
+        order = _order_create(payload, actor, _held(payload))
         if payload.payment_token:
             _authorize_at_checkout(order, payload, actor)
             order.refresh_from_db()
@@ -127,6 +178,7 @@ def storefront_order_create(
     replay = _idempotent_replay(actor, idempotency_key, fingerprint, respond)
     if replay is not None:
         return replay
+    checked = _held(payload)
     try:
         with transaction.atomic():
             record = IdempotencyRecord.objects.create(
@@ -136,7 +188,7 @@ def storefront_order_create(
                 request_hash=fingerprint,
                 created_at=now(),
             )
-            order = _order_create(payload, actor)
+            order = _order_create(payload, actor, checked)
             record.order = order
             record.save(update_fields=["order"])
     except IntegrityError:  # a concurrent request with the same key got in first

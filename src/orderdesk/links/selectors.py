@@ -161,3 +161,8 @@ def link_summary(link: PaymentLink) -> dict:
         "link_expires_on": localdate(link.expires_at),
         "reason": _reason(link),
     }
+
+
+def links_for_order(order: Order, *, limit: int = 100):
+    """The order's payment links, newest first (never their tokens, which are not kept)."""
+    return PaymentLink.objects.filter(order=order).order_by("-created_at", "-id")[:limit]

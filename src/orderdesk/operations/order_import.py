@@ -1,7 +1,10 @@
 """Import orders from a CSV file, through the order services.
 
 Columns: number, account_name, email, phone, kind, payment_method, currency, quoted_total,
-total, description, estimated_delivery_date. Amounts are major units ("125.00"), parsed
+total, description, estimated_delivery_date; optionally the authorization the storefront
+made (authorization_gateway, authorization_reference, authorized_amount, authorized_at,
+authorization_expires_at), checked with that gateway before the row is imported, a
+mismatch reported on its row. Amounts are major units ("125.00"), parsed
 exactly; the date is YYYY-MM-DD. Every row is checked first and each error names its row
 (as a spreadsheet numbers it: the header is row 1) and column. Valid rows are imported, one
 transaction each; a number that exists already is skipped, so importing twice adds nothing.
@@ -12,7 +15,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,6 +27,11 @@ from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.money import parse_major
 from orderdesk.orders.models import Order, OrderKind, PaymentMethod
 from orderdesk.orders.services import LineInput, delivery_date_check
+from orderdesk.payments.services import (
+    StorefrontAuthorization,
+    storefront_authorization_check,
+    storefront_authorization_record,
+)
 from orderdesk.workflows.intake import order_open
 
 COLUMNS = [
@@ -38,6 +46,14 @@ COLUMNS = [
     "total",
     "description",
     "estimated_delivery_date",
+]
+# The storefront's own authorization; a file without these columns imports as before.
+AUTHORIZATION_COLUMNS = [
+    "authorization_gateway",
+    "authorization_reference",
+    "authorized_amount",
+    "authorized_at",
+    "authorization_expires_at",
 ]
 REQUIRED = {"number", "account_name", "email", "kind", "payment_method", "total", "description"}
 MAX_LENGTHS = {"number": 40, "account_name": 200, "phone": 40, "description": 300}
@@ -69,6 +85,7 @@ class ImportRow:
     total: int
     description: str
     estimated_delivery_date: date | None
+    authorization: StorefrontAuthorization | None = None
 
 
 @dataclass
@@ -124,11 +141,30 @@ def _import_rows(rows: list[ImportRow], result: ImportResult, write) -> None:
         if row.number in existing:
             result.skipped.append(row.number)
         else:
-            with transaction.atomic():
-                _order_import(row)
-            result.imported.append(row.number)
+            _row_import(row, result)
         if done % step == 0 or done == len(rows):
             write(f"  rows: {done}/{len(rows)}")
+
+
+def _row_import(row: ImportRow, result: ImportResult) -> None:
+    checked = None
+    if row.authorization is not None:
+        try:  # a gateway call: outside the row's transaction
+            checked = storefront_authorization_check(row.authorization)
+        except BusinessRuleError as refusal:
+            result.errors.append(RowError(row.row, "authorization_reference", refusal.reason))
+            return
+    try:
+        with transaction.atomic():
+            order = _order_import(row)
+            if checked is not None:
+                storefront_authorization_record(
+                    order=order, held=row.authorization, result=checked, actor=None
+                )
+    except BusinessRuleError as refusal:
+        result.errors.append(RowError(row.row, "authorization_reference", refusal.reason))
+        return
+    result.imported.append(row.number)
 
 
 def _order_import(row: ImportRow) -> Order:
@@ -154,7 +190,7 @@ def row_parse(row: int, raw: dict) -> tuple[ImportRow | None, list[RowError]]:
 
     if None in raw:
         fail("", "more values than columns")
-    text = {column: (raw.get(column) or "").strip() for column in COLUMNS}
+    text = {column: (raw.get(column) or "").strip() for column in COLUMNS + AUTHORIZATION_COLUMNS}
     _check_text(text, fail)
     if errors:
         return None, errors
@@ -203,7 +239,45 @@ def _typed(text: dict[str, str], fail) -> dict:
     delivery = _delivery_date(text["estimated_delivery_date"], fail)
     typed = dict(text, kind=kind, payment_method=method, currency=currency)
     typed.update(quoted_total=quoted, total=total, estimated_delivery_date=delivery)
+    for column in AUTHORIZATION_COLUMNS:
+        typed.pop(column)
+    typed["authorization"] = _authorization(text, currency, fail)
     return typed
+
+
+def _authorization(text: dict[str, str], currency: str, fail):
+    if not any(text[column] for column in AUTHORIZATION_COLUMNS):
+        return None
+    for column in AUTHORIZATION_COLUMNS[:4]:
+        if not text[column]:
+            fail(column, "is required with a storefront authorization")
+    authorized_at = _moment(text["authorized_at"], "authorized_at", fail)
+    expires_at = _moment(text["authorization_expires_at"], "authorization_expires_at", fail)
+    amount = _amount(text["authorized_amount"], currency, "authorized_amount", fail)
+    if authorized_at is None or not amount:
+        return None
+    return StorefrontAuthorization(
+        gateway=text["authorization_gateway"].lower(),
+        reference=text["authorization_reference"][:100],
+        amount=amount,
+        currency=currency,
+        authorized_at=authorized_at,
+        expires_at=expires_at,
+    )
+
+
+def _moment(value: str, column: str, fail) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        fail(column, "must be a time such as 2026-11-30T14:03:00Z")
+        return None
+    if moment.tzinfo is None:
+        fail(column, "must say its time zone (Z or +hh:mm)")
+        return None
+    return moment
 
 
 def _currency(value: str, fail) -> str:

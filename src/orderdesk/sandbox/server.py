@@ -171,3 +171,7 @@ def void(*, reference: str, idempotency_key: str) -> SandboxTransaction:
 
 def fetch_authorization(*, idempotency_key: str) -> SandboxTransaction | None:
     return _existing(Kind.AUTHORIZATION, idempotency_key)
+
+
+def authorization_by_reference(*, reference: str) -> SandboxTransaction | None:
+    return SandboxTransaction.objects.filter(kind=Kind.AUTHORIZATION, reference=reference).first()

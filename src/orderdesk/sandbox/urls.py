@@ -5,5 +5,6 @@ from orderdesk.sandbox import views
 app_name = "sandbox"
 urlpatterns = [
     path("tokens", views.tokens, name="tokens"),
+    path("authorizations", views.authorizations, name="authorizations"),
     path("paypal/<str:reference>/", views.paypal_approve, name="paypal-approve"),
 ]

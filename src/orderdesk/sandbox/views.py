@@ -1,4 +1,7 @@
-"""The sandbox gateway's public endpoints: card tokenization and the PayPal-style approval page.
+"""The sandbox gateway's public endpoints: card tokenization, the PayPal-style approval page,
+and the storefront's own authorization call. They answer 404 unless the sandbox gateway is
+in use (`ORDERDESK_GATEWAY` or `ORDERDESK_GATEWAYS`), so that with Stripe or PayPal no
+orderdesk URL takes a card number.
 
 They stand in for a gateway's own hosted pieces (Stripe.js tokenization, PayPal's approval
 page): card details are posted here by the browser and never reach orderdesk's forms.
@@ -7,6 +10,7 @@ page): card details are posted here by the browser and never reach orderdesk's f
 from __future__ import annotations
 
 import json
+from functools import wraps
 
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -17,6 +21,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from orderdesk.common.gateway_settings import sandbox_in_use
 from orderdesk.common.ratelimit import address_key, tokenize_rate
 from orderdesk.sandbox import server
 from orderdesk.sandbox.cards import CardRejected
@@ -27,6 +32,17 @@ def _error(field: str, reason: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": {"field": field, "reason": reason}}, status=status)
 
 
+def sandbox_only(view):
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not sandbox_in_use():
+            raise Http404("the sandbox gateway is not in use")
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+@sandbox_only
 @csrf_exempt  # a gateway's tokenization endpoint takes no cookie; it holds nothing to forge
 @require_POST
 @never_cache
@@ -54,6 +70,7 @@ def tokens(request):
     return JsonResponse({"token": token})
 
 
+@sandbox_only
 @never_cache
 @require_http_methods(["GET", "POST"])
 def paypal_approve(request, reference: str):
@@ -74,3 +91,52 @@ def paypal_approve(request, reference: str):
         outcome = "approved" if approve else "cancelled"
         return HttpResponseRedirect(f"{target}{separator}paypal={outcome}&token={reference}")
     return render(request, "sandbox/paypal_approve.html", {"paypal_order": order})
+
+
+def _json_object(request) -> dict | None:
+    try:
+        payload = json.loads(request.body or b"{}")
+    except ValueError:
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+@sandbox_only
+@csrf_exempt  # the storefront's server calls it, as it would call its gateway
+@require_POST
+@never_cache
+@ratelimit(group="sandbox.tokens", key=address_key, rate=tokenize_rate)
+def authorizations(request):
+    """The storefront's side: authorize a token at checkout and answer the reference that
+    the storefront then sends with the order to orderdesk (`POST /api/orders`)."""
+    payload = _json_object(request)
+    if payload is None:
+        return _error("body", "Send a JSON object with token, amount and currency.")
+    key = request.headers.get("Idempotency-Key", "")
+    if not key or len(key) > 100:
+        return _error("Idempotency-Key", "Send an Idempotency-Key header of up to 100 characters.")
+    amount, currency = payload.get("amount"), str(payload.get("currency", "USD"))
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount < 10**11:
+        return _error("amount", "The amount is a positive integer in minor units.")
+    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        return _error("currency", "The currency is an ISO 4217 code such as USD.")
+    record = server.authorize(
+        amount=amount,
+        currency=currency,
+        token=str(payload.get("token", ""))[:4000],
+        idempotency_key=f"storefront:{key}",
+    )
+    return JsonResponse(
+        {
+            "reference": record.reference,
+            "status": record.status,
+            "amount": record.amount,
+            "currency": record.currency,
+            "card_brand": record.card_brand,
+            "card_last4": record.card_last4,
+            "payer_email": record.payer_email,
+            "decline_code": record.decline_code,
+            "authorized_at": record.created_at.isoformat(),
+        },
+        status=201 if record.status == "authorized" else 402,
+    )

@@ -48,6 +48,8 @@ def _order_condition(action: str) -> Q:
     if action == "manual_card":
         condition &= Q(details__source="manual")
     return condition
+
+
 FIELDS = ["at", "who", "action", "subject", "what", "why"]
 
 

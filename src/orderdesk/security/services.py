@@ -62,7 +62,12 @@ def lockouts_current() -> list[Lockout]:
 
 
 def security_event_record(
-    *, kind: str, username: str = "", ip_address: str = "", message: str = "", reason: str = "",
+    *,
+    kind: str,
+    username: str = "",
+    ip_address: str = "",
+    message: str = "",
+    reason: str = "",
     actor=None,
 ) -> SecurityEvent:
     return SecurityEvent.objects.create(

@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from orderdesk.api import keys as api_keys_service
+from orderdesk.api.models import ApiKey
 from orderdesk.common.spreadsheet import spreadsheet_safe
 from orderdesk.dashboard.access import staff_required
 from orderdesk.security import audit, services
@@ -51,7 +53,9 @@ def unlock(request):
     if lifted is None:
         messages.info(request, f"{data['value']} was no longer locked out.")
     else:
-        messages.success(request, f"Unlocked the {lifted.label} {lifted.value}: it may log in again.")
+        messages.success(
+            request, f"Unlocked the {lifted.label} {lifted.value}: it may log in again."
+        )
     return redirect("security:lockouts")
 
 
@@ -121,7 +125,9 @@ def audit_screen(request):
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         body = _audit_csv if export == "csv" else _audit_json
         content_type = "text/csv; charset=utf-8" if export == "csv" else "application/json"
-        response = StreamingHttpResponse(body(audit.audit_entries(filters)), content_type=content_type)
+        response = StreamingHttpResponse(
+            body(audit.audit_entries(filters)), content_type=content_type
+        )
         response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{export}"'
         return response
     entries = audit.audit_entries(filters, limit=SCREEN_ROWS + 1)
@@ -134,3 +140,23 @@ def audit_screen(request):
         "query": query.urlencode(),
     }
     return render(request, "security/audit.html", context)
+
+
+@require_GET
+@staff_required("api.view_apikey")
+def api_keys(request):
+    """Every API key: who it acts as, its scope, created, last used, revoked."""
+    return render(request, "security/api_keys.html", {"keys": api_keys_service.api_keys_list()})
+
+
+@require_POST
+@staff_required("api.change_apikey")
+def api_key_revoke(request):
+    prefix = request.POST.get("prefix", "")[:16]
+    try:
+        api_key = api_keys_service.api_key_revoke(prefix=prefix)
+    except ApiKey.DoesNotExist:
+        messages.error(request, "No such API key.")
+    else:
+        messages.success(request, f"API key {api_key.name} ({api_key.prefix}) is revoked.")
+    return redirect("security:api-keys")

@@ -375,6 +375,15 @@ class PayPalGateway:
         )
         return status == 200 and body.get("verification_status") == "SUCCESS"
 
+    def lookup(self, *, reference: str) -> GatewayResult:
+        """A PayPal authorization made elsewhere (the storefront's checkout), by its id."""
+        status, body = self._api("GET", f"/v2/payments/authorizations/{quote(reference)}")
+        if status == 404:
+            return GatewayResult(status=ResultStatus.NOT_FOUND, reference=reference)
+        if status != 200:
+            raise GatewayUnavailable(f"PayPal answered {status} to an authorization look-up")
+        return self._authorization_result(body)
+
     def token_reference(self, payment_token):
         return payment_token if payment_token.startswith(TOKEN_PREFIX) else ""
 

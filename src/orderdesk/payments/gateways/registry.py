@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from orderdesk.common.gateway_settings import gateway_items
 from orderdesk.payments.gateways.base import Gateway, GatewayError
 
 GATEWAYS = {
@@ -24,14 +25,12 @@ _instances: dict[str, Gateway] = {}
 
 def gateways_by_method(text: str | None = None) -> dict[str, str]:
     """`card:stripe,paypal:paypal` as {method: gateway name}; unknown names refused."""
-    text = getattr(settings, "ORDERDESK_GATEWAYS", "") if text is None else text
     mapping: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        method, separator, name = (piece.strip() for piece in item.partition(":"))
-        if not separator or not method or name not in GATEWAYS:
+    for method, name in gateway_items(text):
+        if not method or name not in GATEWAYS:
             raise GatewayError(
-                f"ORDERDESK_GATEWAYS item {item!r} is not method:gateway with a gateway of "
-                f"{', '.join(sorted(GATEWAYS))}"
+                f"ORDERDESK_GATEWAYS item {method}:{name} is not method:gateway with a gateway "
+                f"of {', '.join(sorted(GATEWAYS))}"
             )
         mapping[method] = name
     return mapping

@@ -152,6 +152,13 @@ class SandboxGateway:
         # A captured or voided authorization was authorized when it was made.
         return _result(record)
 
+    def lookup(self, *, reference):
+        """An authorization made elsewhere (the storefront's own call), by its reference."""
+        record = server.authorization_by_reference(reference=reference)
+        if record is None:
+            return GatewayResult(status=ResultStatus.NOT_FOUND, reference=reference)
+        return _result(record)
+
     # Hosted approval step (PayPal-style): where to send the customer, and back.
     def approval_start(self, *, amount, currency, return_url) -> tuple[str, str]:
         order = server.paypal_order_create(amount=amount, currency=currency, return_url=return_url)

@@ -259,6 +259,20 @@ class StripeGateway:
             return _declined(body, ResultStatus.DECLINED)
         return _intent_result(intent, ResultStatus.VOIDED)
 
+    def lookup(self, *, reference: str) -> GatewayResult:
+        """A PaymentIntent made elsewhere (the storefront's checkout), by its id."""
+        if not reference.startswith("pi_"):
+            return GatewayResult(status=ResultStatus.NOT_FOUND, reference=reference)
+        try:
+            intent = self._call(
+                self._client().v1.payment_intents.retrieve,
+                reference,
+                {"expand": ["latest_charge"]},
+            )
+        except stripe.InvalidRequestError:
+            return GatewayResult(status=ResultStatus.NOT_FOUND, reference=reference)
+        return _intent_outcome(intent)
+
     def token_reference(self, payment_token):
         return payment_token if payment_token.startswith("pm_") else ""
 

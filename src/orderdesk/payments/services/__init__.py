@@ -25,6 +25,11 @@ from orderdesk.payments.services.reconciliation import (
     authorization_reconcile,
     authorizations_reconcile_unknown,
 )
+from orderdesk.payments.services.storefront import (
+    StorefrontAuthorization,
+    storefront_authorization_check,
+    storefront_authorization_record,
+)
 
 __all__ = [
     "outstanding_amount",
@@ -38,4 +43,7 @@ __all__ = [
     "authorizations_void_all",
     "external_payment_record",
     "gateway_event_record",
+    "StorefrontAuthorization",
+    "storefront_authorization_check",
+    "storefront_authorization_record",
 ]
