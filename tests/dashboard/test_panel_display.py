@@ -89,3 +89,15 @@ def test_the_readme_names_exactly_the_columns_that_sort():
         "last_action",
     }
     assert "sort by order number, total, expiry, estimated delivery or last action" in readme
+
+
+def test_recent_emails_label_their_times_in_the_business_zone(client, csr, settings):
+    from orderdesk.links.services import link_send_reauthorization
+
+    settings.TIME_ZONE = "America/New_York"
+    link_send_reauthorization(order=make_order(), actor=csr)
+    client.force_login(csr)
+    html = client.get("/emails/").content.decode()
+    assert " EST</time>" in html or " EDT</time>" in html
+    assert "<title>Recent e-mails · orderdesk</title>" in html
+    assert "Times are shown in America/New York." in html

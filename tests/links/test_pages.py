@@ -303,3 +303,12 @@ def test_order_screen_shows_link_actions_to_those_allowed(csr_client, csr):
     page = csr_client.get(f"/orders/{order.number}/").content.decode()
     assert "Re-trigger cart" in page and "Send price increase" in page
     assert "Revoke link" in page and "not opened yet" in page
+
+
+def test_a_link_opened_seconds_ago_reads_just_now_on_the_order_screen(csr_client, csr, client):
+    order = make_order(total=5_000)
+    sent = link_send_reauthorization(order=order, actor=csr)
+    client.get(f"/pay/{token_of(sent)}")
+    page = csr_client.get(f"/orders/{order.number}/").content.decode()
+    assert "opened just now" in page
+    assert "0 minutes" not in page

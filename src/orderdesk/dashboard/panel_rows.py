@@ -87,7 +87,7 @@ def panel_row(order: Order, *, zone: tzinfo, moment: datetime, url_prefix: str) 
         delivery=short_date(delivery) if delivery else "",
         last_action=order.last_action,
         last_action_iso=acted.isoformat() if acted else "",
-        last_action_text=f"{acted:%b} {acted.day}, {acted:%H:%M}" if acted else "",
+        last_action_text=f"{acted:%b} {acted.day}, {acted:%H:%M} {acted.tzname()}" if acted else "",
         assignee=display_name(order.assigned_to),
     )
 
