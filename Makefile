@@ -28,7 +28,7 @@ install: $(STAMP)
 # Migrates and loads the demo data the first time (idempotent), prints the log-ins, then
 # serves with the background worker until Ctrl-C.
 run: $(STAMP)
-	$(BIN)/orderdesk demo
+	ORDERDESK_BASE_URL=$${ORDERDESK_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/orderdesk demo
 	ORDERDESK_BASE_URL=$${ORDERDESK_BASE_URL:-http://$(HOST):$(PORT)} \
 		$(BIN)/orderdesk serve --with-worker --host $(HOST) --port $(PORT)
 

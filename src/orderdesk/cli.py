@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -24,13 +25,6 @@ def _manage(*argv: str) -> None:
     call_command(*argv)
 
 
-def _migrate(*options: str) -> None:
-    """Both databases: orderdesk's and the sandbox gateway's ledger (a no-op when the
-    ledger shares orderdesk's PostgreSQL database)."""
-    _manage("migrate", "--no-input", *options)
-    _manage("migrate", "--no-input", "--database", "sandbox", *options)
-
-
 def _var_dir() -> None:
     from django.conf import settings
 
@@ -38,9 +32,12 @@ def _var_dir() -> None:
 
 
 def _migrate(*options: str) -> None:
-    """The tables, and the cache table of the rate limits (also made by a migration; this
-    covers a cache table renamed in settings later). Both are idempotent."""
+    """Both databases: orderdesk's and the sandbox gateway's ledger (a no-op when the
+    ledger shares orderdesk's PostgreSQL database); and the cache table of the rate limits
+    (also made by a migration; this covers a cache table renamed in settings later). All
+    idempotent."""
     _manage("migrate", "--no-input", *options)
+    _manage("migrate", "--no-input", "--database", "sandbox", *options)
     _manage("createcachetable")
 
 
@@ -75,6 +72,8 @@ def gunicorn_command(args) -> list[str]:
         str(request_timeout_seconds()),
         "--access-logfile",
         "-",
+        "--logger-class",
+        "orderdesk.common.gunicorn_logger.TokenRedactingLogger",
         "--access-logformat",
         _access_log_format(),
     ]
@@ -85,10 +84,12 @@ def cmd_serve(args) -> int:
     _var_dir()
     _migrate("-v", "0")
     _manage("collectstatic", "--no-input", "-v", "0")
-    children = [subprocess.Popen(gunicorn_command(args))]  # noqa: S603 (our own interpreter and arguments)
-    if args.with_worker:
-        children.append(subprocess.Popen([sys.executable, "-m", "orderdesk.cli", "worker"]))  # noqa: S603
     base = f"http://{args.host}:{args.port}"
+    # Links e-mailed while serving point at the port being served, unless told otherwise.
+    os.environ.setdefault("ORDERDESK_BASE_URL", base)
+    children = [_start(gunicorn_command(args))]
+    if args.with_worker:
+        children.append(_start([sys.executable, "-m", "orderdesk.cli", "worker"]))
     print(
         f"orderdesk serving at {base}/ (dashboard {base}/dashboard/, admin {base}/admin/)"
         + (" with the background worker" if args.with_worker else "")
@@ -111,36 +112,48 @@ def _access_log_format() -> str:
     return '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-request-id}o)s]'
 
 
-def _wait_all(children: list[subprocess.Popen], grace_seconds: float = 15) -> int:
-    """Run until Ctrl-C, SIGTERM or any child exits; then stop the others and reap them all.
+def _start(command: list[str]) -> subprocess.Popen:
+    """A child in a process group of its own: Ctrl-C in the terminal reaches `serve` alone,
+    which stops each group as a whole, so that no gunicorn worker outlives its master."""
+    return subprocess.Popen(command, start_new_session=True)  # noqa: S603 (our own interpreter and arguments)
 
-    Ctrl-C in a terminal reaches every process of the group at once, so the children are
-    given a moment to stop on their own before they get SIGTERM: a second signal makes the
-    task worker abandon the task it is running.
-    """
+
+def _wait_all(children: list[subprocess.Popen], grace_seconds: float = 15) -> int:
+    """Run until Ctrl-C, SIGTERM, SIGHUP or any child exits; then stop every process the
+    children started (SIGTERM to each group, SIGKILL to what is left after the grace time)
+    and return only when none is left."""
     received: list[int] = []
-    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
-    signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda signum, frame: received.append(signum))
     while not received and all(child.poll() is None for child in children):
         time.sleep(0.2)
-    if received and received[0] == signal.SIGINT:
-        _wait_for(children, seconds=5)
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+    _signal_groups(children, signal.SIGTERM)
     _wait_for(children, seconds=grace_seconds)
-    for child in children:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+    _signal_groups(children, signal.SIGKILL)
+    _wait_for(children, seconds=5)
     if received:
         return 0  # a clean stop, even when a child reports the signal
     return next((child.returncode for child in children if child.returncode), 0)
 
 
+def _signal_groups(children: list[subprocess.Popen], signum: int) -> None:
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):  # the whole group has exited
+            os.killpg(child.pid, signum)
+
+
+def _group_running(child: subprocess.Popen) -> bool:
+    child.poll()  # reaps the group's leader once it has exited
+    try:
+        os.killpg(child.pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def _wait_for(children: list[subprocess.Popen], *, seconds: float) -> None:
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and any(child.poll() is None for child in children):
+    while time.monotonic() < deadline and any(_group_running(child) for child in children):
         time.sleep(0.1)
 
 
@@ -277,8 +290,16 @@ def _apikey_parser(sub) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand. A refusal (a bad row, a missing file, a short password) is one
+    line on standard error and exit status 1, never a traceback."""
+    from django.core.management import CommandError
+
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except CommandError as refusal:
+        print(f"orderdesk {args.command}: {refusal}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -393,7 +393,11 @@ if ORDERDESK_LOG_FORMAT not in ("plain", "json"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "orderdesk.common.logs.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "orderdesk.common.logs.RequestIdFilter"},
+        "payment_tokens": {"()": "orderdesk.common.logs.PaymentTokenFilter"},
+        "refusals": {"()": "orderdesk.common.logs.RefusalFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "orderdesk.common.logs.JsonFormatter"},
@@ -402,7 +406,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": ORDERDESK_LOG_FORMAT,
-            "filters": ["request_id"],
+            "filters": ["request_id", "payment_tokens", "refusals"],
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("ORDERDESK_LOG_LEVEL", "INFO")},

@@ -1,75 +1,50 @@
-"""Log lines as JSON with ORDERDESK_LOG_FORMAT=json, each carrying the id of its request."""
+"""What the server log says: a refused action in one line, no payment-link token."""
 
-import json
+import io
 import logging
-import os
-import subprocess
-import sys
 
 import pytest
 
-from orderdesk.common.logs import JsonFormatter, RequestIdFilter
+from orderdesk.common.logs import RefusalFilter
+from orderdesk.links.services import link_revoke, link_send_reauthorization
+from tests.factories import make_order
+
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def captured():
-    lines = []
-
-    class Keep(logging.Handler):
-        def emit(self, record):
-            lines.append(self.format(record))
-
-    handler = Keep()
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(RequestIdFilter())
-    root = logging.getLogger()
-    root.addHandler(handler)
-    yield lines
-    root.removeHandler(handler)
-
-
-@pytest.mark.django_db
-def test_every_line_a_request_causes_carries_its_id(client, captured):
-    response = client.get("/no-such-page/", headers={"X-Request-ID": "proxy-given-id-123"})
-    assert response["X-Request-ID"] == "proxy-given-id-123"
-    lines = [json.loads(line) for line in captured]
-    not_found = [line for line in lines if line["logger"] == "django.request"]
-    assert not_found and all(line["request_id"] == "proxy-given-id-123" for line in not_found), lines
-    assert not_found[0]["level"] == "WARNING" and "Not Found" in not_found[0]["message"]
-
-
-@pytest.mark.django_db
-def test_a_request_without_a_good_id_gets_one_of_its_own(client):
-    first = client.get("/healthz", headers={"X-Request-ID": "bad id\nwith newline"})
-    second = client.get("/healthz")
-    assert len(first["X-Request-ID"]) == 32 and first["X-Request-ID"] != second["X-Request-ID"]
-
-
-def test_a_line_outside_any_request_has_an_empty_id(captured):
-    logging.getLogger("orderdesk.test").warning("quiet %s", "night")
-    line = json.loads(captured[-1])
-    assert (line["message"], line["request_id"]) == ("quiet night", "")
-
-
-def run_settings(code: str, **environment):
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); " + code],
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "orderdesk.settings", **environment},
-        capture_output=True,
-        text=True,
-        check=False,
+def console():
+    """The console handler of settings.LOGGING, writing into a buffer for the test."""
+    handler = next(
+        handler
+        for handler in logging.getLogger().handlers
+        if any(isinstance(item, RefusalFilter) for item in handler.filters)
     )
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
 
 
-def test_the_json_format_is_a_setting():
-    result = run_settings(
-        "import logging; logging.getLogger('orderdesk').warning('hello')", ORDERDESK_LOG_FORMAT="json"
-    )
-    line = json.loads(result.stderr.strip().splitlines()[-1])
-    assert line["message"] == "hello" and line["level"] == "WARNING" and "time" in line
+def test_a_refused_action_is_logged_as_one_line_without_a_traceback(client, console):
+    from django.contrib.auth import get_user_model
+
+    order = make_order()
+    nobody = get_user_model().objects.create_user("plain", password="x-y-z-secret", is_staff=True)
+    client.force_login(nobody)
+    assert client.post(f"/orders/{order.number}/links/reauthorize/").status_code == 403
+    lines = [line for line in console.getvalue().splitlines() if "django.request" in line]
+    assert len(lines) == 1
+    assert "Forbidden" in lines[0] and f"/orders/{order.number}/links/reauthorize/" in lines[0]
+    assert "Traceback" not in console.getvalue()
 
 
-def test_an_unknown_log_format_is_refused_with_a_clear_error():
-    result = run_settings("pass", ORDERDESK_LOG_FORMAT="xml")
-    assert result.returncode != 0
-    assert "ORDERDESK_LOG_FORMAT must be plain or json, not 'xml'" in result.stderr
+def test_django_request_lines_keep_no_payment_link_token(client, csr, console):
+    sent = link_send_reauthorization(order=make_order(), actor=csr)
+    link_revoke(link=sent.link, actor=csr)
+    token = sent.url.rsplit("/", 1)[1]
+    assert client.get(f"/pay/{token}").status_code == 404
+    assert client.get(f"/pay/{token}/paypal/return?token=abc").status_code in (302, 404)
+    text = console.getvalue()
+    assert "Not Found: /pay/[token]" in text
+    assert token not in text

@@ -303,3 +303,26 @@ def test_order_screen_shows_link_actions_to_those_allowed(csr_client, csr):
     page = csr_client.get(f"/orders/{order.number}/").content.decode()
     assert "Re-trigger cart" in page and "Send price increase" in page
     assert "Revoke link" in page and "not opened yet" in page
+
+
+def test_a_link_opened_seconds_ago_reads_just_now_on_the_order_screen(csr_client, csr, client):
+    order = make_order(total=5_000)
+    sent = link_send_reauthorization(order=order, actor=csr)
+    client.get(f"/pay/{token_of(sent)}")
+    page = csr_client.get(f"/orders/{order.number}/").content.decode()
+    assert "opened just now" in page
+    assert "0 minutes" not in page
+
+
+@pytest.mark.parametrize("path", ["/pay/", "/pay/abc/def/ghi", "/pay/abc/", "/pay/x/paypal/oops"])
+def test_an_odd_address_under_pay_shows_the_customer_neutral_page(client, path):
+    response = client.get(path)
+    neutral_page_reveals_nothing(response)
+    assert "order number may have been mistyped" not in response.content.decode()
+
+
+def test_the_customer_page_shows_the_amount_once_and_one_card_heading(client, sent):
+    text = client.get(f"/pay/{token_of(sent)}").content.decode()
+    assert text.count("Amount to approve") == 1 and text.count('data-testid="amount"') == 1
+    assert "To approve" not in text  # the amount is not repeated below the lines
+    assert text.count(">Pay by card<") == 1 and "<legend>Card</legend>" not in text

@@ -47,3 +47,32 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
+
+
+# A customer's payment link is a bearer credential: its token never goes into a log line.
+PAYMENT_TOKEN = re.compile(r"(/pay/)[^/?#\s\"']+")
+
+
+def payment_tokens_redacted(text: str) -> str:
+    """'/pay/AbC…xyz/paypal' -> '/pay/[token]/paypal'."""
+    return PAYMENT_TOKEN.sub(r"\1[token]", text)
+
+
+class PaymentTokenFilter(logging.Filter):
+    """Django's request lines ('Not Found: /pay/…') and any other record keep no token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = payment_tokens_redacted(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+class RefusalFilter(logging.Filter):
+    """A refused action (403) is routine, not a fault: one line, without its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == 403:
+            record.exc_info, record.exc_text = None, None
+        return True

@@ -27,9 +27,19 @@ class PanelFilterForm(forms.Form):
     sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORTS])
     page = forms.IntegerField(required=False, min_value=1)
 
+    NOTICES = {
+        "group": "There is no group “{value}”: showing every unpaid order.",
+        "kind": "There is no kind “{value}”: showing every kind.",
+        "sort": "The panel cannot sort by “{value}”: sorted by urgency.",
+        "page": "“{value}” is not a page number: showing the first page.",
+        "q": "The search “{value}” cannot be used: showing every unpaid order.",
+    }
+
     def filters(self) -> dict:
-        """The panel's keyword arguments; anything invalid falls back to its default."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """The panel's keyword arguments; each invalid one falls back to its default (and
+        `notices` says so)."""
+        self.is_valid()
+        data = self.cleaned_data
         return {
             "group": data.get("group") or None,
             "kind": data.get("kind") or None,
@@ -39,7 +49,18 @@ class PanelFilterForm(forms.Form):
         }
 
     def page_number(self) -> int:
-        return (self.cleaned_data.get("page") if self.is_valid() else None) or 1
+        self.is_valid()
+        return self.cleaned_data.get("page") or 1
+
+    def notices(self) -> list[str]:
+        """One sentence for each filter that was not understood, saying what is shown instead."""
+        self.is_valid()
+        return [
+            self.NOTICES.get(name, "The filter “{value}” was ignored.").format(
+                value=str(self.data.get(name, "")).replace("\x00", "")[:60]
+            )
+            for name in self.errors
+        ]
 
 
 class ScreenForm(forms.Form):

@@ -38,6 +38,7 @@ class PanelRow:
     awaiting_price: bool
     total: str
     authorized: str
+    lapsed: str  # the amount an expired authorization held
     expires_iso: str
     expires_title: str
     expires_phrase: str
@@ -63,6 +64,7 @@ def panel_row(order: Order, *, zone: tzinfo, moment: datetime, url_prefix: str) 
     expires = order.payment_expires_at.astimezone(zone) if order.payment_expires_at else None
     acted = order.last_action_at.astimezone(zone) if order.last_action_at else None
     delivery = order.estimated_delivery_date
+    held = order.held_at(moment)
     return PanelRow(
         number=order.number,
         url=f"{url_prefix}{quote(order.number)}/",
@@ -72,8 +74,9 @@ def panel_row(order: Order, *, zone: tzinfo, moment: datetime, url_prefix: str) 
         kind=KIND_LABELS.get(order.kind, order.kind),
         awaiting_price=order.payment_state == PaymentState.AWAITING_PRICE,
         total=format_minor(order.total, order.currency),
-        authorized=format_minor(order.authorized_amount, order.currency)
-        if order.authorized_amount
+        authorized=format_minor(held, order.currency) if held else "",
+        lapsed=format_minor(order.authorized_amount, order.currency)
+        if order.authorized_amount and not held
         else "",
         expires_iso=expires.isoformat() if expires else "",
         expires_title=f"{short_date(expires)} {expires:%H:%M} {expires.tzname()}"
@@ -84,7 +87,7 @@ def panel_row(order: Order, *, zone: tzinfo, moment: datetime, url_prefix: str) 
         delivery=short_date(delivery) if delivery else "",
         last_action=order.last_action,
         last_action_iso=acted.isoformat() if acted else "",
-        last_action_text=f"{acted:%b} {acted.day}, {acted:%H:%M}" if acted else "",
+        last_action_text=f"{acted:%b} {acted.day}, {acted:%H:%M} {acted.tzname()}" if acted else "",
         assignee=display_name(order.assigned_to),
     )
 

@@ -50,6 +50,7 @@ def index(request):
         "filters": filters,
         "panel_version": version,
         "refresh_seconds": REFRESH_SECONDS,
+        "notices": form.notices(),
     }
     if request.htmx and not request.htmx.history_restore_request:
         if request.headers.get("X-Panel-Version") == version:

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from orderdesk.links import staff, views
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("<str:token>/paypal", views.paypal_start, name="paypal-start"),
     path("<str:token>/paypal/return", views.paypal_return, name="paypal-return"),
     path("<str:token>/done", views.done, name="done"),
+    # Any other address under /pay/ is a mangled link: the customer's neutral page, not staff's.
+    re_path(r"", views.not_found, name="not-found"),
 ]
 
 # Staff actions of the order screen, included at /orders/<number>/links/ (namespace links_staff).

@@ -41,6 +41,11 @@ def _unavailable(request):
     return render(request, "links/unavailable.html", status=404)
 
 
+@never_cache
+def not_found(request):
+    return _unavailable(request)
+
+
 def _busy(request):
     return render(request, "links/busy.html", status=409)
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from orderdesk.common.clock import now
 from orderdesk.common.people import display_name
 
 
@@ -164,6 +165,18 @@ class Order(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status not in (OrderStatus.SHIPPED, OrderStatus.CANCELLED)
+
+    @property
+    def held_amount(self) -> int:
+        return self.held_at(now())
+
+    def held_at(self, moment) -> int:
+        """What the kept authorization holds at `moment`: nothing once it has expired,
+        although `authorized_amount` then still says how much the lapsed one held."""
+        expires_at = self.payment_expires_at
+        if expires_at is None or expires_at <= moment:
+            return 0
+        return self.authorized_amount
 
 
 class OrderLine(models.Model):
