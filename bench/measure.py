@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -628,11 +629,19 @@ def page_cases(csr) -> list[tuple[str, str, str, dict]]:
     return cases
 
 
+_SERVER_CURSOR = re.compile(r"^DECLARE\s+\S+\s+.*?CURSOR\s+(?:WITH(?:OUT)?\s+HOLD\s+)?FOR\s+", re.S)
+
+
 def _replay(statements: list[str]) -> None:
+    """The statements on the DB-API cursor; a server-side cursor's query (PostgreSQL's
+    iterator) runs as the plain query it declares."""
     from django.db import connection
 
     cursor = connection.connection.cursor()  # the DB-API cursor, below the ORM
-    for sql in statements:
+    for statement in statements:
+        sql = _SERVER_CURSOR.sub("", statement)
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH", "(SELECT")):
+            continue
         cursor.execute(sql)
         if cursor.description is not None:
             cursor.fetchall()

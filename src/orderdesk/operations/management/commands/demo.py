@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from orderdesk.operations.demo import MINIMUM_ORDERS, demo_load, demo_logins_text
+from orderdesk.operations.demo_bulk import BULK_FROM_ORDERS, demo_bulk_load
 
 
 class Command(BaseCommand):
@@ -12,6 +13,11 @@ class Command(BaseCommand):
     def handle(self, *args, orders=200, **options):
         if orders < MINIMUM_ORDERS:
             raise CommandError(f"--orders must be at least {MINIMUM_ORDERS}")
+        if orders >= BULK_FROM_ORDERS:
+            self.stdout.write(f"Loading a large demo data set ({orders:,} orders, bulk SQL)…")
+            demo_bulk_load(order_count=orders, write=self.stdout.write)
+            self.stdout.write(demo_logins_text())
+            return
         self.stdout.write(f"Loading demo data ({orders} orders)…")
         made = demo_load(order_count=orders, write=self.stdout.write)
         if made:
