@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_ratelimit",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "orderdesk.common",
     "orderdesk.accounts",
     "orderdesk.orders",
@@ -80,7 +83,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "orderdesk.security.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
@@ -357,6 +362,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Two-factor log-in (django-otp, TOTP): any staff member may turn it on from their own page;
+# with this setting, supervisors must, before they reach any staff page.
+ORDERDESK_REQUIRE_2FA = env_bool("ORDERDESK_REQUIRE_2FA", False)
+OTP_TOTP_ISSUER = os.environ.get("ORDERDESK_BUSINESS_NAME", "Fixwell Repairs") + " orderdesk"
 # A staff session lasts a working day from log-in.
 ORDERDESK_SESSION_HOURS = float(os.environ.get("ORDERDESK_SESSION_HOURS", "10"))
 SESSION_COOKIE_AGE = int(ORDERDESK_SESSION_HOURS * 3600)

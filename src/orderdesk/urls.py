@@ -8,11 +8,12 @@ from orderdesk.api.metrics import metrics
 from orderdesk.common.ratelimit import address_key, login_rate
 from orderdesk.common.views import healthz
 from orderdesk.links.urls import staff_urlpatterns as link_staff_urlpatterns
+from orderdesk.security.login import StaffLoginView
 
 # Log-in posts per address are limited over the shared cache; django-axes locks out by user
 # name and by address on top (settings.AXES_*).
 login_view = ratelimit(group="login", key=address_key, rate=login_rate, method="POST")(
-    auth_views.LoginView.as_view(redirect_authenticated_user=True)
+    StaffLoginView.as_view()
 )
 
 urlpatterns = [

@@ -48,6 +48,7 @@ def screens_build(*, csr, client: Client | None = None) -> Screens:
             f"/emails/{email.pk}/",
             "/security/lockouts/",
             "/security/audit/",
+            "/security/two-factor/",
             "/admin/",
             "/admin/orders/order/",
             "/api/docs",

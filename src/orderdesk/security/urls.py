@@ -9,4 +9,5 @@ urlpatterns = [
     path("audit/", views.audit_screen, name="audit"),
     path("api-keys/", views.api_keys, name="api-keys"),
     path("api-keys/revoke", views.api_key_revoke, name="api-key-revoke"),
+    path("two-factor/", views.two_factor, name="two-factor"),
 ]

@@ -8,16 +8,20 @@ import json
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import login as otp_login
 
 from orderdesk.api import keys as api_keys_service
 from orderdesk.api.models import ApiKey
 from orderdesk.common.spreadsheet import spreadsheet_safe
 from orderdesk.dashboard.access import staff_required
 from orderdesk.security import audit, services
+from orderdesk.security import two_factor as otp
 
 AUDIT_PERMISSION = "security.view_audit"
 SCREEN_ROWS = 500
@@ -160,3 +164,38 @@ def api_key_revoke(request):
     else:
         messages.success(request, f"API key {api_key.name} ({api_key.prefix}) is revoked.")
     return redirect("security:api-keys")
+
+
+class CodeForm(forms.Form):
+    token = forms.CharField(max_length=20, label="Code from your authenticator app")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def two_factor(request):
+    """The staff member's own two-factor page: turn it on, or renew the recovery codes."""
+    if not request.user.is_staff:
+        raise PermissionDenied("Staff only.")
+    user = request.user
+    context = {"enabled": otp.two_factor_enabled(user), "form": CodeForm(request.POST or None)}
+    if request.method == "POST" and context["form"].is_valid():
+        token = context["form"].cleaned_data["token"]
+        try:
+            if context["enabled"]:
+                codes = otp.recovery_codes_renew(user=user, token=token)
+                messages.success(request, "New recovery codes: the old ones no longer work.")
+            else:
+                device, codes = otp.two_factor_enrolment_confirm(user=user, token=token)
+                otp_login(request, device)
+                messages.success(request, "Two-factor log-in is on.")
+        except otp.TwoFactorRefused as refusal:
+            context["form"].add_error("token", str(refusal))
+        else:
+            return render(request, "security/recovery_codes.html", {"codes": codes})
+    if context["enabled"]:
+        context["codes_left"] = otp.recovery_codes_left(user)
+    else:
+        device = otp.two_factor_enrolment_start(user=user)
+        context.update(key=otp.authenticator_key(device), config_url=device.config_url)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "security/two_factor.html", context, status=status)
