@@ -32,7 +32,7 @@ class TwoFactorMiddleware:
             if two_factor_enabled(user):
                 logout(request)
                 return redirect_to_login(request.get_full_path())
-            if not two_factor_enabled(user) and two_factor_required(
+            if two_factor_required(
                 user, required_for_supervisors=settings.ORDERDESK_REQUIRE_2FA
             ):
                 messages.warning(request, "Supervisors must turn on two-factor log-in first.")
