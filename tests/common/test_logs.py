@@ -21,9 +21,11 @@ def console():
         if any(isinstance(item, RefusalFilter) for item in handler.filters)
     )
     stream = io.StringIO()
-    previous = handler.setStream(stream)
+    # Swapped without setStream, which flushes the old stream: an earlier test's captured
+    # stderr may be closed by now.
+    previous, handler.stream = handler.stream, stream
     yield stream
-    handler.setStream(previous)
+    handler.stream = previous
 
 
 def test_a_refused_action_is_logged_as_one_line_without_a_traceback(client, console):
