@@ -108,7 +108,25 @@ def crash_and_restart(tmp_path, backend_environment):
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
         controller.stop()
+        sessions_gone()
     return mailbox, emails
+
+
+def sessions_gone(timeout=15):
+    """Wait until PostgreSQL has noticed the killed workers' sessions are gone, so the test
+    database can be dropped after the test."""
+    from django.db import connection
+
+    def others():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+            return cursor.fetchone()[0]
+
+    wait_for(lambda: others() == 0, timeout)
+    connections.close_all()
 
 
 def assert_each_email_received_once_after_deduplication(mailbox, emails):
