@@ -506,3 +506,31 @@ def test_links_expire_closes_links_past_expiry_and_refreshes_the_order(csr):
 
 def test_links_expire_runs_with_the_worker_schedule():
     assert "orderdesk.links.services.links_expire" in JOBS
+
+
+# --- a gateway outage is not the customer's failed attempt --------------------------------
+
+
+def test_a_gateway_outage_is_not_the_customers_failed_attempt(csr):
+    order = expired_order()
+    sent = link_send_reauthorization(order=order, actor=csr)
+    with inject_faults("server_error", "server_error", "server_error"):
+        results = [pay(sent) for _ in range(3)]
+    assert {result.outcome for result in results} == {Outcome.GATEWAY_UNAVAILABLE}
+    assert results[0].message == (
+        "We could not reach the payment service, please try again in a few minutes."
+    )
+    link = PaymentLink.objects.get(pk=sent.link.pk)
+    order.refresh_from_db()
+    assert (link.status, link.failed_attempts) == (LinkStatus.OPEN, 0)
+    assert order.payment_state == PaymentState.AWAITING_CUSTOMER
+    assert order.events.filter(kind=EventKind.AUTHORIZATION_FAILED).count() == 3  # staff see it
+    assert_state_true(order)
+    assert pay(sent).outcome == Outcome.APPROVED
+
+
+def test_a_decline_still_counts_as_the_customers_failed_attempt(csr):
+    order = expired_order()
+    sent = link_send_reauthorization(order=order, actor=csr)
+    assert pay(sent, number=DECLINE_CARD).outcome == Outcome.ATTEMPT_FAILED
+    assert PaymentLink.objects.get(pk=sent.link.pk).failed_attempts == 1

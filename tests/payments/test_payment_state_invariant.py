@@ -35,6 +35,7 @@ from orderdesk.payments.models import Authorization, AuthorizationStatus
 from orderdesk.payments.services import authorization_reconcile, external_payment_record
 from orderdesk.payments.state import (
     FAILED,
+    GATEWAY_OUTAGE_CODES,
     LIVE,
     PaymentSnapshot,
     amount_paid,
@@ -219,6 +220,8 @@ def payment_state_by_queries(order: Order) -> PaymentSnapshot:
     shown = current or lapsed
     last_attempt = (
         authorizations.exclude(status=AuthorizationStatus.VOIDED)
+        # A gateway outage is not a failed attempt of the customer's.
+        .exclude(status=AuthorizationStatus.ERROR, decline_code__in=GATEWAY_OUTAGE_CODES)
         .order_by("-created_at", "-id")
         .values_list("status", flat=True)
         .first()

@@ -130,7 +130,8 @@ def test_a_server_error_is_a_definite_error_and_nothing_happens_at_the_gateway(c
     assert authorization.status == AuthorizationStatus.ERROR
     assert authorization.decline_code == "gateway_unavailable"
     assert not SandboxTransaction.objects.exists()
-    assert order.payment_state == PaymentState.FAILED
+    # The card was never declined: the order is not flagged as failed payment.
+    assert order.payment_state == PaymentState.UNAUTHORIZED
     # A definite error is not in flight: the customer or a CSR may try again at once.
     retried = authorize(order, actor=csr)
     assert retried.status == AuthorizationStatus.AUTHORIZED

@@ -109,6 +109,9 @@ def _outcome_remembered(request, token: str) -> dict | None:
 
 
 def _after(request, token: str, result):
+    if result.outcome == Outcome.GATEWAY_UNAVAILABLE:
+        messages.error(request, f"{result.message} Nothing was charged.")
+        return HttpResponseRedirect(reverse("links:pay", args=[token]))
     if result.outcome == Outcome.ATTEMPT_FAILED:
         left = result.attempts_left
         messages.error(

@@ -37,7 +37,7 @@ from orderdesk.payments.models import (
 FAILED = (AuthorizationStatus.DECLINED, AuthorizationStatus.ERROR)
 PAYMENT_STATE_FIELDS = ("payment_state", "payment_expires_at", "authorized_amount")
 LINK_FIELDS = ("customer_link_open", "price_declined_at")
-AUTHORIZATION_FACTS = ("id", "status", "amount", "expires_at", "created_at")
+AUTHORIZATION_FACTS = ("id", "status", "amount", "expires_at", "created_at", "decline_code")
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class AuthorizationFacts:
     amount: int
     expires_at: datetime | None
     created_at: datetime
+    decline_code: str  # tells a gateway outage from the customer's declined card
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def _records_sql(quote) -> str:
         quote(model._meta.db_table) for model in (Authorization, Capture, ExternalPayment, Order)
     )
     return (
-        "SELECT a.id, a.status, a.amount, a.expires_at, a.created_at, "  # noqa: S608 (tables from models)
+        "SELECT a.id, a.status, a.amount, a.expires_at, a.created_at, a.decline_code, "  # noqa: S608 (tables from models)
         f"COALESCE((SELECT SUM(c.amount) FROM {capture} c INNER JOIN {authorization} ca "
         "ON c.authorization_id = ca.id WHERE ca.order_id = o.id), 0) AS captured, "
         f"COALESCE((SELECT SUM(e.amount) FROM {external} e WHERE e.order_id = o.id), 0) "
@@ -209,11 +210,22 @@ def _latest_lapsed(authorizations) -> AuthorizationFacts | None:
     return max(lapsed, key=_by_expiry, default=None)
 
 
+# An error of these codes is the gateway's outage, not the customer's card: it flags nothing.
+GATEWAY_OUTAGE_CODES = ("gateway_unavailable", "gateway_error")
+
+
+def gateway_outage(authorization) -> bool:
+    return (
+        authorization.status == AuthorizationStatus.ERROR
+        and authorization.decline_code in GATEWAY_OUTAGE_CODES
+    )
+
+
 def _last_attempt_failed(authorizations) -> bool:
     attempts = [
         authorization
         for authorization in authorizations
-        if authorization.status != AuthorizationStatus.VOIDED
+        if authorization.status != AuthorizationStatus.VOIDED and not gateway_outage(authorization)
     ]
     last = max(attempts, key=lambda attempt: (attempt.created_at, attempt.id), default=None)
     return last is not None and last.status in FAILED

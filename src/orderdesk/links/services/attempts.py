@@ -23,7 +23,7 @@ from orderdesk.payments.services import (
     authorization_attempt,
     authorization_settle,
 )
-from orderdesk.payments.state import LIVE
+from orderdesk.payments.state import LIVE, gateway_outage
 
 MAX_FAILED_ATTEMPTS = 3
 
@@ -81,12 +81,29 @@ def _attempt_unsuccessful(link: PaymentLink, authorization: Authorization) -> Ch
     return result
 
 
+GATEWAY_UNAVAILABLE_TEXT = (
+    "We could not reach the payment service, please try again in a few minutes."
+)
+
+
+def _attempt_not_counted(link: PaymentLink, locked: PaymentLink, order: Order) -> CheckoutResult:
+    """The gateway could not be reached: the card was never declined, so the attempt is not
+    the customer's; the link stays open (staff read the error on the timeline)."""
+    locked.processing_since = None
+    locked.save(update_fields=["processing_since"])
+    link.processing_since = None
+    return CheckoutResult(Outcome.GATEWAY_UNAVAILABLE, order, GATEWAY_UNAVAILABLE_TEXT)
+
+
 def _attempt_failure_record(
     link: PaymentLink, order: Order, authorization: Authorization
 ) -> CheckoutResult:
     """Count a refused attempt on the link and end the claim (inside a transaction; the
-    caller refreshes the order's payment state with its last action)."""
+    caller refreshes the order's payment state with its last action). A gateway outage
+    ends the claim without counting."""
     locked = lock_one(PaymentLink.objects, pk=link.pk)
+    if gateway_outage(authorization):
+        return _attempt_not_counted(link, locked, order)
     locked.failed_attempts += 1
     attempts_left = max(MAX_FAILED_ATTEMPTS - locked.failed_attempts, 0)
     if attempts_left == 0:

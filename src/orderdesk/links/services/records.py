@@ -42,6 +42,7 @@ class Outcome:
     ATTEMPT_FAILED = "attempt_failed"  # the card was refused; the customer may try again
     LOCKED = "locked"  # the last attempt failed: manual payment processing
     PENDING = "pending"  # the gateway did not answer; reconciliation will tell
+    GATEWAY_UNAVAILABLE = "gateway_unavailable"  # an outage: not counted, the link stays open
 
 
 @dataclass(frozen=True)
