@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
 from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
-from orderdesk.orders.models import EventKind
+from orderdesk.orders.models import EventKind, Order
 from orderdesk.payments.gateways.events import HoldChange, WebhookEvent
 from orderdesk.payments.models import (
     LIVE,
@@ -50,7 +50,7 @@ def _record(event: WebhookEvent) -> GatewayEvent:
         return received
     authorization = (
         Authorization.objects.filter(gateway=event.gateway, gateway_reference=event.reference)
-        .only("pk")
+        .only("pk", "order_id")
         .first()
         if event.reference
         else None
@@ -58,6 +58,9 @@ def _record(event: WebhookEvent) -> GatewayEvent:
     if authorization is None:
         received.outcome = GatewayEventOutcome.UNKNOWN_REFERENCE
     else:
+        # The order first, as shipping and cancellation lock it: a capture orderdesk is
+        # recording right now is then seen here as done, never counted twice.
+        lock_one(Order.objects, pk=authorization.order_id)
         authorization = lock_one(Authorization.objects.select_related("order"), pk=authorization.pk)
         received.authorization = authorization
         received.outcome = _apply(authorization, event)
