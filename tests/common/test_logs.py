@@ -20,10 +20,11 @@ def console():
         for handler in logging.getLogger().handlers
         if any(isinstance(item, RefusalFilter) for item in handler.filters)
     )
-    stream = io.StringIO()
-    previous = handler.setStream(stream)
+    # Swapped without setStream, which flushes the old stream: pytest may have closed it.
+    stream, previous = io.StringIO(), handler.stream
+    handler.stream = stream
     yield stream
-    handler.setStream(previous)
+    handler.stream = previous
 
 
 def test_a_refused_action_is_logged_as_one_line_without_a_traceback(client, console):
