@@ -20,10 +20,9 @@ def console():
         for handler in logging.getLogger().handlers
         if any(isinstance(item, RefusalFilter) for item in handler.filters)
     )
-    stream = io.StringIO()
-    # Swapped without setStream, which flushes the old stream: an earlier test's captured
-    # stderr may be closed by now.
-    previous, handler.stream = handler.stream, stream
+    # Swapped without setStream, which flushes the old stream: pytest may have closed it.
+    stream, previous = io.StringIO(), handler.stream
+    handler.stream = stream
     yield stream
     handler.stream = previous
 

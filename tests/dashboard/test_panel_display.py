@@ -101,3 +101,15 @@ def test_recent_emails_label_their_times_in_the_business_zone(client, csr, setti
     assert " EST</time>" in html or " EDT</time>" in html
     assert "<title>Recent e-mails · orderdesk</title>" in html
     assert "Times are shown in America/New York." in html
+
+
+def test_the_csv_export_shows_an_expired_hold_as_nothing_authorized(client, csr):
+    import csv
+    import io
+
+    order = failed_after_expiry()
+    client.force_login(csr)
+    response = client.get(reverse("dashboard:unpaid-csv"), {"group": "failed"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    column = rows[0].index("Authorized")
+    assert {row[0]: row[column] for row in rows[1:]}[order.number] == "USD 0.00"

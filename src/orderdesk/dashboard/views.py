@@ -191,7 +191,8 @@ def _csv_rows(rows):
             account_email,
             kinds.get(kind, kind),
             format_minor(total, currency),
-            format_minor(authorized, currency),
+            # Nothing is held once the authorization has expired (as Order.held_at).
+            format_minor(authorized if expires and expires > moment else 0, currency),
             states.get(state, state),
             expires.astimezone(zone).isoformat(timespec="minutes") if expires else "",
             expiry_phrase(expires, moment),
