@@ -7,7 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django_otp import login as otp_login
 
-from orderdesk.security.two_factor import second_factor_check, two_factor_enabled
+from orderdesk.security.two_factor import SESSION_KEY, second_factor_check, two_factor_enabled
 
 
 class StaffAuthenticationForm(AuthenticationForm):
@@ -23,7 +23,8 @@ class StaffAuthenticationForm(AuthenticationForm):
         cleaned = super().clean()
         user = self.get_user()
         self.otp_device = None
-        if user is not None and two_factor_enabled(user):
+        self.two_factor = user is not None and two_factor_enabled(user)
+        if self.two_factor:
             self.otp_device = second_factor_check(user, self.cleaned_data.get("otp_token", ""))
             if self.otp_device is None:
                 raise forms.ValidationError(
@@ -40,6 +41,7 @@ class StaffLoginView(LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        self.request.session[SESSION_KEY] = form.two_factor
         if form.otp_device is not None:
             otp_login(self.request, form.otp_device)
         return response

@@ -9,7 +9,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 
-from orderdesk.security.two_factor import two_factor_enabled, two_factor_required
+from orderdesk.security.two_factor import two_factor_enabled_for_session, two_factor_required
 
 # Pages a half-logged-in person may still reach: logging in and out, enrolment, and what is
 # not a staff page (customer links, the sandbox, health, static files, the API's own keys).
@@ -29,7 +29,8 @@ class TwoFactorMiddleware:
             and not user.is_verified()
             and not request.path.startswith(OPEN_PREFIXES)
         ):
-            if two_factor_enabled(user):
+            enabled = two_factor_enabled_for_session(request)
+            if enabled:
                 logout(request)
                 return redirect_to_login(request.get_full_path())
             if two_factor_required(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from base64 import b32encode
 
 from django.db import transaction
-from django_otp import match_token, user_has_device
+from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -25,8 +25,19 @@ class TwoFactorRefused(Exception):
     """A code that does not match, or a step out of order; the message says which."""
 
 
+SESSION_KEY = "orderdesk_two_factor"
+
+
 def two_factor_enabled(user) -> bool:
-    return user_has_device(user, confirmed=True)
+    # Recovery codes exist only beside a confirmed authenticator: one query answers.
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def two_factor_enabled_for_session(request) -> bool:
+    """Known at log-in (the log-in form and enrolment note it in the session); a session made
+    otherwise (the admin's log-in) asks the database."""
+    known = request.session.get(SESSION_KEY)
+    return two_factor_enabled(request.user) if known is None else known
 
 
 def two_factor_required(user, *, required_for_supervisors: bool) -> bool:

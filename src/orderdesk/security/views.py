@@ -187,6 +187,7 @@ def two_factor(request):
             else:
                 device, codes = otp.two_factor_enrolment_confirm(user=user, token=token)
                 otp_login(request, device)
+                request.session[otp.SESSION_KEY] = True
                 messages.success(request, "Two-factor log-in is on.")
         except otp.TwoFactorRefused as refusal:
             context["form"].add_error("token", str(refusal))
