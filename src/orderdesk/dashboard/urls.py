@@ -1,11 +1,11 @@
 from django.urls import path
 
-from orderdesk.dashboard import views
+from orderdesk.dashboard import export, views
 
 app_name = "dashboard"
 urlpatterns = [
     path("dashboard/", views.index, name="index"),
-    path("dashboard/unpaid.csv", views.unpaid_csv, name="unpaid-csv"),
+    path("dashboard/unpaid.csv", export.unpaid_csv, name="unpaid-csv"),
     path("orders/<str:number>/", views.order_detail, name="order"),
     path("orders/<str:number>/assign", views.order_assign_me, name="order-assign"),
     path("orders/<str:number>/delivery-date", views.order_delivery_date, name="order-date"),
