@@ -233,6 +233,16 @@ def cmd_manage(args) -> int:
     return 0
 
 
+def _backup_parsers(sub) -> None:
+    backup = sub.add_parser("backup", help="write the whole database to FILE")
+    backup.add_argument("file")
+    backup.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    backup.set_defaults(handler=cmd_backup)
+    restore = sub.add_parser("restore", help="replace the database with the backup in FILE")
+    restore.add_argument("file")
+    restore.set_defaults(handler=cmd_restore)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orderdesk", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -260,13 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     staff.add_argument("--password")
     staff.set_defaults(handler=cmd_createstaff)
     _apikey_parser(sub)
-    backup = sub.add_parser("backup", help="write the whole database to FILE")
-    backup.add_argument("file")
-    backup.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
-    backup.set_defaults(handler=cmd_backup)
-    restore = sub.add_parser("restore", help="replace the database with the backup in FILE")
-    restore.add_argument("file")
-    restore.set_defaults(handler=cmd_restore)
+    _backup_parsers(sub)
     sub.add_parser("migrate", help="create or update the database tables").set_defaults(
         handler=cmd_migrate
     )
