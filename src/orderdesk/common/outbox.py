@@ -50,3 +50,18 @@ def task_alive(task, task_id: str, *, moment: datetime) -> bool:
             started = started.replace(tzinfo=timezone.utc)
         return started is not None and started > moment - stale_after()
     return False
+
+
+def rows_relay(due, task, *, argument: str, moment: datetime, limit: int, log) -> int:
+    """Wake each row of `due` (a queryset of due outbox rows, each with a `task_id`) whose
+    task will not deliver it: enqueue `task` with the row's id as `argument`, keep the new
+    task's id on the row unless it was settled meanwhile, and log it. Returns how many."""
+    woken = 0
+    for row_id, task_id in due.values_list("pk", "task_id")[:limit]:
+        if task_alive(task, task_id, moment=moment):
+            continue
+        new_task = task_wake(task, **{argument: row_id})
+        due.filter(pk=row_id).update(task_id=new_task)
+        log(row_id, task_id)
+        woken += 1
+    return woken

@@ -18,7 +18,7 @@ from django.db import transaction
 
 from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
-from orderdesk.common.outbox import task_alive, task_wake
+from orderdesk.common.outbox import rows_relay, task_wake
 from orderdesk.common.retry import backoff
 from orderdesk.crm.adapters import CrmDeliveryError, Delivered, adapter_get
 from orderdesk.crm.models import CrmMessage, CrmMessageStatus
@@ -70,17 +70,16 @@ def crm_messages_relay(*, limit: int = 500) -> int:
         .exclude(next_attempt_at__gt=moment)
         .exclude(claimed_until__gt=moment)
     )
-    woken = 0
-    for message_id, task_id in due.values_list("pk", "task_id")[:limit]:
-        if task_alive(crm_message_deliver, task_id, moment=moment):
-            continue
-        new_task = task_wake(crm_message_deliver, message_id=message_id)
-        CrmMessage.objects.filter(pk=message_id, status=CrmMessageStatus.PENDING).update(
-            task_id=new_task
-        )
-        logger.warning("CRM message %s relayed: its task %s was lost", message_id, task_id or "-")
-        woken += 1
-    return woken
+    return rows_relay(
+        due,
+        crm_message_deliver,
+        argument="message_id",
+        moment=moment,
+        limit=limit,
+        log=lambda row, task: logger.warning(
+            "CRM message %s relayed: its task %s was lost", row, task or "-"
+        ),
+    )
 
 
 @transaction.atomic

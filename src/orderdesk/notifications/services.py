@@ -23,7 +23,7 @@ from django.template.loader import get_template, render_to_string
 
 from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
-from orderdesk.common.outbox import task_alive, task_wake
+from orderdesk.common.outbox import rows_relay, task_wake
 from orderdesk.common.retry import backoff
 from orderdesk.notifications.models import EmailStatus, OutboundEmail
 from orderdesk.orders.events import event_record
@@ -99,17 +99,16 @@ def emails_relay(*, limit: int = 500) -> int:
     due = OutboundEmail.objects.filter(status=EmailStatus.PENDING).exclude(
         next_attempt_at__gt=moment
     )
-    woken = 0
-    for email_id, task_id in due.values_list("pk", "task_id")[:limit]:
-        if task_alive(email_deliver, task_id, moment=moment):
-            continue
-        new_task = task_wake(email_deliver, email_id=email_id)
-        OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.PENDING).update(
-            task_id=new_task
-        )
-        logger.warning("e-mail %s relayed: its task %s was lost", email_id, task_id or "(none)")
-        woken += 1
-    return woken
+    return rows_relay(
+        due,
+        email_deliver,
+        argument="email_id",
+        moment=moment,
+        limit=limit,
+        log=lambda row, task: logger.warning(
+            "e-mail %s relayed: its task %s was lost", row, task or "(none)"
+        ),
+    )
 
 
 def _message(email: OutboundEmail) -> EmailMultiAlternatives:
