@@ -87,6 +87,8 @@ def _case(unpaid: list[str], *, paid: str, live: str, cancelled: str, terms: str
 
 
 def order_columns(naming: BulkNaming) -> dict[str, str]:
+    # One SQL expression per column of the orders table: longer than 40 lines because it is
+    # a table of columns, read top to bottom, not steps.
     created = _at(f"-{CREATED_DAYS_AGO}")
     soon = _at("(n % 120) / 24.0")  # within 5 days
     later = _at("6 + (n % 22)")

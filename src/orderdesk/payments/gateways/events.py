@@ -113,10 +113,8 @@ def sandbox_event_verify(headers, body: bytes) -> WebhookEvent:
 # Stripe: the library's own signature check, with its timestamp tolerance.
 
 
-def stripe_event_verify(headers, body: bytes) -> WebhookEvent:
+def _stripe_signature_check(headers, body: bytes) -> None:
     import stripe
-
-    from orderdesk.payments.gateways.stripe_gateway import orderdesk_amount
 
     secret = setting("ORDERDESK_STRIPE_WEBHOOK_SECRET", "")
     if not secret:
@@ -130,6 +128,12 @@ def stripe_event_verify(headers, body: bytes) -> WebhookEvent:
         )
     except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError) as error:
         raise WebhookRefused(f"the Stripe signature does not verify: {error}") from error
+
+
+def stripe_event_verify(headers, body: bytes) -> WebhookEvent:
+    from orderdesk.payments.gateways.stripe_gateway import orderdesk_amount
+
+    _stripe_signature_check(headers, body)
     payload = _json(body)
     expected_account = setting("ORDERDESK_STRIPE_ACCOUNT", "")
     # With Connect, each event names the connected account it belongs to.
