@@ -24,13 +24,7 @@ def unpaid_counts(
     """
     moment = moment or now()
     arms = panel_arms(moment)
-    live = narrow(
-        live_orders(),
-        user=user,
-        kind=kind,
-        mine=mine,
-        search=search,
-    ).order_by()
+    live = narrow(live_orders(), user=user, kind=kind, mine=mine, search=search).order_by()
     window_end = moment + timedelta(days=settings.ORDERDESK_WARNING_DAYS)
     by_state = (
         live.filter(arms["state"])
@@ -40,13 +34,7 @@ def unpaid_counts(
     )
     soon = (
         live.filter(arms["soon"])
-        .annotate(
-            key=Case(
-                When(payment_expires_at__lte=moment, then=Value("authorized:lapsed")),
-                default=Value("authorized:soon"),
-                output_field=CharField(),
-            )
-        )
+        .annotate(key=_lapsed_or_soon(moment))
         .values("key")
         .annotate(n=Count("pk"))
     )
@@ -59,6 +47,20 @@ def unpaid_counts(
     found: dict[str, int] = {}
     for key, number in by_state.union(soon, delivery, all=True).values_list("key", "n"):
         found[key] = found.get(key, 0) + number
+    return _by_group(found)
+
+
+def _lapsed_or_soon(moment) -> Case:
+    """An authorized order past its expiry that the sweep has not reached yet is expired."""
+    return Case(
+        When(payment_expires_at__lte=moment, then=Value("authorized:lapsed")),
+        default=Value("authorized:soon"),
+        output_field=CharField(),
+    )
+
+
+def _by_group(found: dict[str, int]) -> dict[str, int]:
+    """The aggregate's keys (payment states and the authorized arms) summed into groups."""
     counts = {
         "failed": found.get(PaymentState.FAILED, 0),
         "expired": found.get(PaymentState.EXPIRED, 0) + found.get("authorized:lapsed", 0),
