@@ -152,15 +152,7 @@ def _authorization_begin(
     *, order, amount, method, source, actor, gateway, instrument_reference=""
 ) -> Authorization:
     order = lock_one(Order.objects, pk=order.pk)
-    if not order.is_live:
-        raise NothingToAuthorize(f"Order {order.number} is {order.get_status_display().lower()}.")
-    if order.payment_method == PaymentMethod.TERMS:
-        # Decided here for every caller: the API, the order screen's card, a payment link.
-        raise NothingToAuthorize(f"Order {order.number} is on terms: it is not authorized.")
-    if Authorization.objects.filter(order=order, status__in=IN_FLIGHT).exists():
-        raise AuthorizationInProgress(
-            "Another payment for this order is being processed; wait for its outcome."
-        )
+    _refuse_unless_authorizable(order)
     amount = outstanding_amount(order) if amount is None else amount
     if amount <= 0:
         raise NothingToAuthorize(f"Order {order.number} owes nothing.", field="amount")
@@ -189,6 +181,18 @@ def _authorization_begin(
         details={"authorization": authorization.pk, "source": source},
     )
     return authorization
+
+
+def _refuse_unless_authorizable(order: Order) -> None:
+    """Decided here for every caller (the API, the order screen's card, a payment link)."""
+    if not order.is_live:
+        raise NothingToAuthorize(f"Order {order.number} is {order.get_status_display().lower()}.")
+    if order.payment_method == PaymentMethod.TERMS:
+        raise NothingToAuthorize(f"Order {order.number} is on terms: it is not authorized.")
+    if Authorization.objects.filter(order=order, status__in=IN_FLIGHT).exists():
+        raise AuthorizationInProgress(
+            "Another payment for this order is being processed; wait for its outcome."
+        )
 
 
 def _refuse_when_secured(order: Order) -> None:
