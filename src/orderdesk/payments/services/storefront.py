@@ -70,16 +70,20 @@ def storefront_authorization_check(held: StorefrontAuthorization) -> GatewayResu
     return result
 
 
-def storefront_authorization_record(
-    *, order: Order, held: StorefrontAuthorization, result: GatewayResult, actor
-) -> Authorization:
-    """Record the checked hold on the order; call in the order's creation transaction."""
-    key = f"storefront-{held.gateway}-{held.reference}"[:100]
+def _refuse_unless_new(order: Order, held: StorefrontAuthorization, key: str) -> None:
     earlier = Authorization.objects.filter(idempotency_key=key).select_related("order").first()
     if earlier is not None:
         _refuse(f"Authorization {held.reference} is recorded on order {earlier.order.number}.")
     if held.currency.upper() != order.currency:
         _refuse(f"The order is in {order.currency}.", "currency")
+
+
+def storefront_authorization_record(
+    *, order: Order, held: StorefrontAuthorization, result: GatewayResult, actor
+) -> Authorization:
+    """Record the checked hold on the order; call in the order's creation transaction."""
+    key = f"storefront-{held.gateway}-{held.reference}"[:100]
+    _refuse_unless_new(order, held, key)
     brand = result.card_brand or held.card_brand
     authorization = Authorization.objects.create(
         order=order,
@@ -90,6 +94,7 @@ def storefront_authorization_record(
         currency=order.currency,
         status=AuthorizationStatus.AUTHORIZED,
         authorized_at=held.authorized_at,
+        # The gateway's own expiry wins, then the storefront's, then the policy.
         expires_at=expiry_for(
             authorized_at=held.authorized_at,
             gateway=held.gateway,
@@ -105,6 +110,11 @@ def storefront_authorization_record(
         created_by=actor if getattr(actor, "pk", None) else None,
         created_at=now(),
     )
+    _recorded(order, held, authorization, actor)
+    return authorization
+
+
+def _recorded(order: Order, held: StorefrontAuthorization, authorization, actor) -> None:
     event_record(
         order,
         EventKind.AUTHORIZATION_MADE,
@@ -114,4 +124,3 @@ def storefront_authorization_record(
         details={"authorization": authorization.pk, "source": AuthorizationSource.STOREFRONT},
     )
     payment_state_refresh(order)
-    return authorization
