@@ -179,7 +179,11 @@ def test_failing_card_ends_in_manual_processing(csr, customer, smtp_server, scre
     for attempt in range(3):
         pay_by_card(customer, DECLINE_CARD)
         if attempt < 2:
-            expect(customer.get_by_text(re.compile("The payment was declined"))).to_be_visible()
+            # Wait for this attempt's own answer (the previous page says "declined" too).
+            left = "2 attempts left" if attempt == 0 else "1 attempt left"
+            expect(
+                customer.get_by_text(re.compile(f"The payment was declined.*{left}"))
+            ).to_be_visible()
             if attempt == 0:
                 screenshot(customer, "links-customer-declined-card")
     expect(customer.get_by_role("heading", name="We could not take the payment")).to_be_visible()
