@@ -12,7 +12,8 @@ from orderdesk.payments.gateways.base import (
     GatewayUnavailable,
     ResultStatus,
 )
-from orderdesk.payments.gateways.paypal import PayPalGateway, paypal_value
+from orderdesk.payments.gateways.paypal import PayPalGateway
+from orderdesk.payments.gateways.paypal_results import paypal_value
 from tests.contract.fakes.paypal_api import CLIENT_ID, CLIENT_SECRET, FakePayPal
 
 
