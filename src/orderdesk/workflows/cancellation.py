@@ -16,7 +16,7 @@ from orderdesk.payments.state import payment_state_refresh
 
 
 def order_cancel(*, order: Order, actor, reason: str = CancelReason.OTHER, note: str = "") -> Order:
-    """Cancel and void the order's live authorizations at the gateway."""
+    """Cancel, and have the order's live authorizations voided at the gateway."""
     require(actor, "orders.cancel_order")
     with transaction.atomic():
         order = lock_one(Order.objects, pk=order.pk)
@@ -28,6 +28,7 @@ def order_cancel(*, order: Order, actor, reason: str = CancelReason.OTHER, note:
         text = note or CancelReason(reason).label
         order_transition(order, OrderStatus.CANCELLED, actor=actor, reason=text)
         event_record(order, EventKind.CANCELLED, f"Cancelled: {text}", actor=actor)
+        # Decided here, delivered by the worker once this commits (retried until confirmed).
+        authorizations_void_all(order, actor=actor, reason="order cancelled")
         payment_state_refresh(order)
-    authorizations_void_all(order, actor=actor, reason="order cancelled")
     return order

@@ -16,8 +16,6 @@ from orderdesk.payments.services.authorization import (
 )
 from orderdesk.payments.services.capture import (
     authorization_capture,
-    authorization_void,
-    authorizations_void_all,
     external_payment_record,
 )
 from orderdesk.payments.services.gateway_events import gateway_event_record
@@ -25,10 +23,17 @@ from orderdesk.payments.services.reconciliation import (
     authorization_reconcile,
     authorizations_reconcile_unknown,
 )
+from orderdesk.payments.services.steps import void_steps_relay
 from orderdesk.payments.services.storefront import (
     StorefrontAuthorization,
     storefront_authorization_check,
     storefront_authorization_record,
+)
+from orderdesk.payments.services.voids import (
+    authorization_void,
+    authorizations_void_all,
+    void_step_settle,
+    void_steps_deliver,
 )
 
 __all__ = [
@@ -42,6 +47,9 @@ __all__ = [
     "authorization_void",
     "authorizations_void_all",
     "external_payment_record",
+    "void_step_settle",
+    "void_steps_deliver",
+    "void_steps_relay",
     "gateway_event_record",
     "StorefrontAuthorization",
     "storefront_authorization_check",

@@ -17,13 +17,12 @@ from orderdesk.payments.gateways.base import (
     ResultStatus,
 )
 from orderdesk.payments.models import (
-    Authorization,
-    AuthorizationStatus,
     Capture,
     ExternalPayment,
 )
 from orderdesk.payments.services.authorization import _format, outstanding_amount
-from orderdesk.payments.state import LIVE, current_authorization, payment_state_refresh
+from orderdesk.payments.services.holds import capture_record
+from orderdesk.payments.state import current_authorization, payment_state_refresh
 
 
 def authorization_capture(*, order: Order, actor=None) -> Capture | None:
@@ -59,78 +58,11 @@ def authorization_capture(*, order: Order, actor=None) -> Capture | None:
         raise CaptureFailed(
             f"The gateway refused the capture: {result.message or result.decline_code}."
         )
-    capture = Capture.objects.create(
-        authorization=authorization,
-        amount=outstanding,
-        currency=authorization.currency,
-        gateway_reference=result.reference,
-        idempotency_key=key,
-        captured_at=now(),
+    capture = capture_record(
+        authorization, amount=outstanding, reference=result.reference, key=key, actor=actor
     )
-    authorization.status = (
-        AuthorizationStatus.CAPTURED
-        if outstanding == authorization.amount
-        else AuthorizationStatus.PARTIALLY_CAPTURED
-    )
-    authorization.save(update_fields=["status", "updated_at"])
-    event_record(
-        order,
-        EventKind.CAPTURED,
-        f"Captured {_format(outstanding, order.currency)}",
-        actor=actor,
-        details={"authorization": authorization.pk, "capture": capture.pk},
-    )
-    payment_state_refresh(order)
+    payment_state_refresh(order, also=LAST_ACTION_FIELDS)
     return capture
-
-
-def authorization_void(
-    authorization: Authorization, *, actor=None, reason: str = ""
-) -> Authorization:
-    """Release a live authorization at the gateway (cancellation, replacement, re-authorization)."""
-    if authorization.status not in LIVE:
-        return authorization
-    try:
-        result = get_gateway(authorization.gateway).void(
-            reference=authorization.gateway_reference, idempotency_key=f"void-{authorization.pk}"
-        )
-    except (GatewayTimeout, GatewayUnavailable) as error:
-        event_record(
-            authorization.order,
-            EventKind.NOTE,
-            f"Void of authorization not confirmed ({error}); it will lapse at expiry",
-            actor=actor,
-        )
-        return authorization
-    if result.status != ResultStatus.VOIDED:
-        event_record(
-            authorization.order,
-            EventKind.NOTE,
-            "The gateway refused to void the authorization: "
-            f"{result.message or result.decline_code or 'no reason given'}",
-            actor=actor,
-        )
-        return authorization
-    with transaction.atomic():
-        authorization = lock_one(Authorization.objects.select_related("order"), pk=authorization.pk)
-        if authorization.status in LIVE:
-            authorization.status = AuthorizationStatus.VOIDED
-            authorization.save(update_fields=["status", "updated_at"])
-        event_record(
-            authorization.order,
-            EventKind.AUTHORIZATION_VOIDED,
-            f"Authorization voided{': ' + reason if reason else ''}",
-            actor=actor,
-            details={"authorization": authorization.pk},
-            defer_last_action=True,
-        )
-        payment_state_refresh(authorization.order, also=LAST_ACTION_FIELDS)
-    return authorization
-
-
-def authorizations_void_all(order: Order, *, actor=None, reason: str = "") -> None:
-    for authorization in Authorization.objects.filter(order=order, status__in=LIVE):
-        authorization_void(authorization, actor=actor, reason=reason)
 
 
 @transaction.atomic
