@@ -16,6 +16,8 @@ JOBS = [
     "orderdesk.notifications.services.emails_relay",
     "orderdesk.crm.delivery.crm_messages_relay",
     "orderdesk.payments.services.void_steps_relay",
+    "orderdesk.payments.services.void_steps_reconcile",
+    "orderdesk.workflows.shipping.shipments_reconcile",
 ]
 
 

@@ -18,7 +18,8 @@ AUTHORIZATION_MACHINE = StateMachine(
         A.PARTIALLY_CAPTURED: {A.CAPTURED, A.PARTIALLY_CAPTURED, A.VOIDED, A.EXPIRED},
         A.DECLINED: set(),
         A.ERROR: set(),
-        A.EXPIRED: set(),
+        # A capture in flight when the business's expiry passed: the gateway's answer wins.
+        A.EXPIRED: {A.CAPTURED, A.PARTIALLY_CAPTURED},
         A.VOIDED: set(),
         A.CAPTURED: set(),
     }

@@ -11,7 +11,7 @@ from orderdesk.orders.events import event_record
 from orderdesk.orders.models import CancelReason, EventKind, Order, OrderStatus
 from orderdesk.orders.services import order_transition
 from orderdesk.orders.statuses import ORDER_STATUS_MACHINE
-from orderdesk.payments.services import authorizations_void_all
+from orderdesk.payments.services import authorizations_void_all, capture_in_flight
 from orderdesk.payments.state import payment_state_refresh
 
 
@@ -23,6 +23,12 @@ def order_cancel(*, order: Order, actor, reason: str = CancelReason.OTHER, note:
         if not ORDER_STATUS_MACHINE.allowed(order.status, OrderStatus.CANCELLED):
             raise BusinessRuleError(
                 f"An order that is {order.get_status_display().lower()} cannot be cancelled."
+            )
+        if capture_in_flight(order):
+            # Its answer decides whether the money was taken: cancel once it is settled.
+            raise BusinessRuleError(
+                "A capture for this order is being confirmed with the gateway; "
+                "cancel it once the capture is settled."
             )
         order.cancel_reason = reason
         text = note or CancelReason(reason).label

@@ -53,15 +53,17 @@ def capture_record(
 
 
 def hold_truth_record(authorization: Authorization, result: GatewayResult, *, key: str) -> None:
-    """The gateway shows the hold captured or lapsed where orderdesk thought it live."""
+    """The gateway shows the hold captured, voided or lapsed where orderdesk thought it live."""
     if authorization.status not in LIVE:
         return
-    if result.status == ResultStatus.EXPIRED:
+    ended = {
+        ResultStatus.EXPIRED: (AuthorizationStatus.EXPIRED, EventKind.AUTHORIZATION_EXPIRED),
+        ResultStatus.VOIDED: (AuthorizationStatus.VOIDED, EventKind.AUTHORIZATION_VOIDED),
+    }
+    if result.status in ended:
+        status, kind = ended[result.status]
         authorization_transition(
-            authorization,
-            AuthorizationStatus.EXPIRED,
-            kind=EventKind.AUTHORIZATION_EXPIRED,
-            message="Authorization expired at the gateway",
+            authorization, status, kind=kind, message=f"Authorization {status} at the gateway"
         )
         return
     amount = (result.amount or authorization.amount) - captured_amount(authorization)

@@ -20,7 +20,7 @@ from orderdesk.common.outbox import rows_relay, task_wake
 from orderdesk.common.retry import backoff
 from orderdesk.orders.models import EventKind, Order
 from orderdesk.payments.gateways import get_gateway
-from orderdesk.payments.gateways.base import GatewayResult
+from orderdesk.payments.gateways.base import GatewayResult, PaymentError
 from orderdesk.payments.models import Authorization, GatewayStep, StepKind, StepStatus
 from orderdesk.payments.services.transitions import step_transition
 
@@ -117,3 +117,37 @@ def void_steps_relay(*, limit: int = 500) -> int:
             "void step %s relayed: its task %s was lost", row, task or "-"
         ),
     )
+
+
+def steps_abandoned(kind: str) -> int:
+    """A capture step still `pending` after the gateway's budget lost the process waiting
+    for its answer (killed mid-call): it is `unknown` from now on. (A pending void is the
+    worker's: its lease and the relay take care of it.) Returns how many."""
+    from orderdesk.payments.gateways.transport import budget_seconds
+    from orderdesk.payments.services.reconciliation import ABANDONED_MARGIN_SECONDS
+
+    cutoff = now() - timedelta(seconds=budget_seconds() + ABANDONED_MARGIN_SECONDS)
+    abandoned = GatewayStep.objects.filter(
+        kind=kind, status=StepStatus.PENDING, created_at__lte=cutoff
+    ).values_list("pk", flat=True)
+    stopped = "The process waiting for the gateway's answer stopped"
+    return sum(step_unknown(pk, stopped) == StepStatus.UNKNOWN for pk in list(abandoned))
+
+
+def steps_reconcile(kind: str, settle) -> int:
+    """Settle every due unknown step of `kind` (and every abandoned capture) with
+    `settle(step)`, which asks the gateway and records the answer. Returns how many."""
+    if kind == StepKind.CAPTURE:
+        steps_abandoned(kind)
+    settled = 0
+    due = steps_due(kind, StepStatus.UNKNOWN, now()).select_related("authorization")
+    for step in due:
+        try:
+            settle(step)
+        except PaymentError:
+            # The gateway could not tell yet; the next run tries again. One stuck step
+            # must not keep the others unknown.
+            logger.warning("reconciliation of %s step %s deferred", kind, step.pk, exc_info=True)
+            continue
+        settled += 1
+    return settled

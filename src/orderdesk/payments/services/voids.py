@@ -44,6 +44,7 @@ from orderdesk.payments.services.steps import (
     step_unknown,
     step_wake,
     steps_due,
+    steps_reconcile,
 )
 from orderdesk.payments.services.transitions import authorization_transition, step_transition
 from orderdesk.payments.state import LIVE, payment_state_refresh
@@ -224,6 +225,11 @@ def _void_due_again(step_id: int) -> str:
     step_transition(step, StepStatus.PENDING, fields=("next_attempt_at",))
     transaction.on_commit(lambda: step_wake(step_id))
     return StepStatus.PENDING
+
+
+def void_steps_reconcile() -> int:
+    """Settle every void whose answer was lost (the worker's schedule runs this)."""
+    return steps_reconcile(StepKind.VOID, void_step_reconcile)
 
 
 def void_steps_deliver() -> dict[str, int]:
