@@ -161,3 +161,6 @@ ORDERDESK_SWEEP_INTERVAL_SECONDS = int(os.environ.get("ORDERDESK_SWEEP_INTERVAL_
 # A background task running longer than this is taken as lost with its worker: the outbox
 # relay wakes its row again (deliveries are safe to repeat). Longer than any one delivery.
 ORDERDESK_TASK_STALE_SECONDS = int(os.environ.get("ORDERDESK_TASK_STALE_SECONDS", "600"))
+# A void (or a capture's confirmation) the gateway did not answer is tried again after this
+# many seconds, doubling per attempt up to 6 hours, until the gateway confirms.
+ORDERDESK_GATEWAY_RETRY_SECONDS = int(os.environ.get("ORDERDESK_GATEWAY_RETRY_SECONDS", "30"))

@@ -34,7 +34,7 @@ from orderdesk.orders.services import (
 )
 from orderdesk.payments.gateways.sandbox import inject_faults
 from orderdesk.payments.models import Authorization, AuthorizationSource, AuthorizationStatus
-from orderdesk.payments.services import authorization_reconcile
+from orderdesk.payments.services import authorization_reconcile, void_steps_deliver
 from orderdesk.payments.state import payment_state_compute
 from orderdesk.payments.sweep import authorizations_expire
 from orderdesk.sandbox import server
@@ -206,6 +206,7 @@ def test_still_valid_authorization_is_voided_only_after_the_new_one_succeeded(cs
     earlier.refresh_from_db()
     assert earlier.status == AuthorizationStatus.AUTHORIZED  # kept while the new one failed
     assert pay(sent).outcome == Outcome.APPROVED
+    void_steps_deliver()  # the worker releases the replaced hold
     earlier.refresh_from_db()
     assert earlier.status == AuthorizationStatus.VOIDED
     order.refresh_from_db()
@@ -411,6 +412,7 @@ def test_price_increase_voids_the_old_orders_authorization(csr):
     old_authorization = authorize(order)
     sent = link_send_price_increase(order=order, actor=csr, lines=NEW_LINES)
     new = pay(sent).order
+    void_steps_deliver()  # the worker releases the replaced order's hold
     old_authorization.refresh_from_db()
     assert old_authorization.status == AuthorizationStatus.VOIDED
     assert old_authorization.order_id == order.pk

@@ -175,3 +175,10 @@ def fetch_authorization(*, idempotency_key: str) -> SandboxTransaction | None:
 
 def authorization_by_reference(*, reference: str) -> SandboxTransaction | None:
     return SandboxTransaction.objects.filter(kind=Kind.AUTHORIZATION, reference=reference).first()
+
+
+def captured_amount(*, reference: str) -> int:
+    captures = SandboxTransaction.objects.filter(
+        kind=Kind.CAPTURE, parent_reference=reference, status="captured"
+    )
+    return sum(captures.values_list("amount", flat=True))

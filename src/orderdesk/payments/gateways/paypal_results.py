@@ -62,6 +62,8 @@ def authorization_result(authorization: dict, order: dict | None = None) -> Gate
         return GatewayResult(status=ResultStatus.CAPTURED, **fields)
     if status == "VOIDED":
         return GatewayResult(status=ResultStatus.VOIDED, **fields)
+    if status == "EXPIRED":  # past its validity (and honor period) at PayPal
+        return GatewayResult(status=ResultStatus.EXPIRED, **fields)
     if status == "PENDING":
         raise GatewayTimeout("PayPal holds the authorization as pending; the outcome is not final")
     return GatewayResult(
