@@ -34,6 +34,7 @@ OUTCOME_TEMPLATES = {
     Outcome.DECLINED: "links/outcome_declined.html",
     Outcome.LOCKED: "links/outcome_locked.html",
     Outcome.PENDING: "links/outcome_pending.html",
+    Outcome.RELEASED: "links/outcome_released.html",
 }
 
 
