@@ -348,3 +348,16 @@ def test_revoking_a_link_the_customer_is_paying_with_tells_the_csr_what_follows(
     assert "no longer works" in text
     assert "The customer was paying with it at that moment" in text
     assert "the hold is released" in order.events.get(kind="link_revoked").message
+
+
+def test_the_page_of_a_late_answer_says_approved_once_reconciliation_finished_it(client, sent):
+    from orderdesk.payments.gateways.sandbox import inject_faults
+    from orderdesk.payments.services import authorizations_reconcile_unknown
+
+    token = token_of(sent)
+    with inject_faults("timeout", operation="authorize"):
+        response = client.post(f"/pay/{token}", {"payment_token": card_token()}, follow=True)
+    assert "We are checking your payment" in response.content.decode()
+    authorizations_reconcile_unknown(older_than_seconds=0)
+    text = client.get(f"/pay/{token}/done").content.decode()
+    assert "your payment is approved" in text and "700100" in text

@@ -28,7 +28,13 @@ from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
 from orderdesk.orders.models import CancelReason, EventKind, Order, OrderStatus
 from orderdesk.payments.models import Authorization, AuthorizationSource, AuthorizationStatus
 from orderdesk.payments.services import authorization_void
-from orderdesk.payments.state import LIVE, CustomerLinkFacts, PaymentRecords, payment_records_read
+from orderdesk.payments.state import (
+    FAILED,
+    LIVE,
+    CustomerLinkFacts,
+    PaymentRecords,
+    payment_records_read,
+)
 
 RELEASED_TEXT = "Your card was not charged: the hold on it is being released"
 CLOSED_BECAUSE = {
@@ -47,13 +53,16 @@ def link_authorization_finish(*, link: PaymentLink, authorization: Authorization
     order = authorization.order
     # Always the order, then its link; read into the caller's instance, whose claim ends here.
     link.refresh_from_db(from_queryset=PaymentLink.objects.select_for_update())
-    if authorization.status not in LIVE:
+    if authorization.status in FAILED:
         result = _attempt_failure_record(link, order, authorization)
         _payment_state_refresh(order, also=LAST_ACTION_FIELDS)
         return result
     if link.status == LinkStatus.COMPLETED and link.result_order_id == order.pk:
         _payment_state_refresh(order, also=LAST_ACTION_FIELDS)
         return CheckoutResult(Outcome.APPROVED, order)  # finished already (a repeat)
+    if authorization.status not in LIVE:  # released already, when the answer came late
+        _payment_state_refresh(order, also=LAST_ACTION_FIELDS)
+        return CheckoutResult(Outcome.RELEASED, order, f"{RELEASED_TEXT}.")
     records = payment_records_read(order)
     reason = _unwanted_because(link, order, authorization, records)
     if reason:
