@@ -24,6 +24,7 @@ from orderdesk.payments.models import (
 from orderdesk.payments.services.authorization import authorization_settle
 from orderdesk.payments.services.transitions import authorization_transition
 from orderdesk.payments.services.voids import authorization_void
+from orderdesk.payments.settlement import settled_hook_run
 from orderdesk.payments.state import LIVE, payment_state_refresh
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,12 @@ def authorization_reconcile(authorization: Authorization) -> Authorization:
             f"Reconciled with the gateway: {settled.status}",
             details={"authorization": settled.pk},
         )
-    if settled.status in LIVE and settled.order.status == OrderStatus.CANCELLED:
+        # The workflow that asked finishes as if the answer had come in time (a link
+        # approval completes, or releases a hold no longer wanted), in this transaction.
+        finished = settled_hook_run(settled)
+    if finished:
+        settled.refresh_from_db()
+    elif settled.status in LIVE and settled.order.status == OrderStatus.CANCELLED:
         # Cancelling voided what was live then; this hold surfaced later and must go too.
         settled = authorization_void(settled, reason="order was cancelled")
     return settled
