@@ -15,6 +15,7 @@ JOBS = [
     "orderdesk.links.services.links_expire",
     "orderdesk.notifications.services.emails_relay",
     "orderdesk.crm.delivery.crm_messages_relay",
+    "orderdesk.crm.sync.crm_syncs_relay",
 ]
 
 
