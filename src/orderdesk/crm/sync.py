@@ -103,6 +103,8 @@ def _last_delivered(order_id: int) -> CrmMessage | None:
 def sync_prepare(message: CrmMessage) -> bool:
     """At the claim: take the order's picture into the message (topic, version, payload).
     False when the CRM already has this picture: the caller supersedes the message."""
+    # The version first, then the picture: a change committed in between is then sent
+    # early under the older version (and again under its own), never lost.
     version = Order.objects.filter(pk=message.order_id).values_list("crm_version", flat=True)
     version = version.first()
     if version is None:
