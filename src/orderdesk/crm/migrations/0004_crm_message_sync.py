@@ -4,38 +4,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crm', '0003_outbox_task_id'),
-        ('orders', '0007_order_crm_version'),
+        ("crm", "0003_outbox_task_id"),
+        ("orders", "0007_order_crm_version"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='crmmessage',
-            options={'ordering': ['-created_at'], 'permissions': [('retry_crmmessage', 'Retry a CRM message that failed')]},
+            name="crmmessage",
+            options={
+                "ordering": ["-created_at"],
+                "permissions": [("retry_crmmessage", "Retry a CRM message that failed")],
+            },
         ),
         migrations.AddField(
-            model_name='crmmessage',
-            name='version',
+            model_name="crmmessage",
+            name="version",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='crmmessage',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('delivered', 'Delivered'), ('failed', 'Failed (gave up)'), ('superseded', 'Superseded by a later sync')], default='pending', max_length=20),
+            model_name="crmmessage",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("delivered", "Delivered"),
+                    ("failed", "Failed (gave up)"),
+                    ("superseded", "Superseded by a later sync"),
+                ],
+                default="pending",
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='crmmessage',
-            name='topic',
-            field=models.CharField(help_text='e.g. order.replaced, order.updated', max_length=60),
+            model_name="crmmessage",
+            name="topic",
+            field=models.CharField(help_text="e.g. order.replaced, order.updated", max_length=60),
         ),
         migrations.AddIndex(
-            model_name='crmmessage',
-            index=models.Index(condition=models.Q(('status__in', ['pending', 'failed'])), fields=['status', 'next_attempt_at'], name='crm_message_open'),
+            model_name="crmmessage",
+            index=models.Index(
+                condition=models.Q(("status__in", ["pending", "failed"])),
+                fields=["status", "next_attempt_at"],
+                name="crm_message_open",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='crmmessage',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending'), ('topic__in', ['order.created', 'order.updated'])), fields=('order',), name='crm_one_waiting_sync_per_order'),
+            model_name="crmmessage",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("status", "pending"), ("topic__in", ["order.created", "order.updated"])
+                ),
+                fields=("order",),
+                name="crm_one_waiting_sync_per_order",
+            ),
         ),
     ]

@@ -7,31 +7,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('orders', '0006_order_supersedes_set'),
+        ("accounts", "0001_initial"),
+        ("orders", "0006_order_supersedes_set"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='order',
-            name='crm_settled_version',
+            model_name="order",
+            name="crm_settled_version",
             field=models.BigIntegerField(db_default=1, default=1),
         ),
         migrations.AlterField(
-            model_name='order',
-            name='crm_settled_version',
+            model_name="order",
+            name="crm_settled_version",
             field=models.BigIntegerField(db_default=0, default=0),
         ),
         migrations.AddField(
-            model_name='order',
-            name='crm_version',
+            model_name="order",
+            name="crm_version",
             field=models.BigIntegerField(db_default=1, default=1),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(condition=models.Q(('crm_version__gt', models.F('crm_settled_version'))), fields=['id'], name='order_crm_behind'),
+            model_name="order",
+            index=models.Index(
+                condition=models.Q(("crm_version__gt", models.F("crm_settled_version"))),
+                fields=["id"],
+                name="order_crm_behind",
+            ),
         ),
     ]
