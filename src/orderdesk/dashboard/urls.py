@@ -1,11 +1,13 @@
 from django.urls import path
 
-from orderdesk.dashboard import export, views
+from orderdesk.dashboard import crm, export, views
 
 app_name = "dashboard"
 urlpatterns = [
     path("dashboard/", views.index, name="index"),
     path("dashboard/unpaid.csv", export.unpaid_csv, name="unpaid-csv"),
+    path("dashboard/crm/", crm.crm_failures, name="crm"),
+    path("dashboard/crm/<int:message_id>/retry", crm.crm_retry, name="crm-retry"),
     path("orders/<str:number>/", views.order_detail, name="order"),
     path("orders/<str:number>/assign", views.order_assign_me, name="order-assign"),
     path("orders/<str:number>/delivery-date", views.order_delivery_date, name="order-date"),

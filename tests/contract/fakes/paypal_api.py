@@ -311,6 +311,7 @@ class FakePayPal(FakeGateway):
             "expiration_time": _stamp(now + timedelta(days=AUTHORIZATION_DAYS)),
             "original_create_time": _stamp(now),
             "seller_protection": {"status": "ELIGIBLE"},
+            "supplementary_data": {"related_ids": {"order_id": order["id"]}},
             "reauthorized": False,
         }
         self.authorizations[authorization["id"]] = authorization
