@@ -209,10 +209,8 @@ class PayPalGateway:
             return GatewayResult(status=ResultStatus.AUTHORIZED, expires_at=expires_at, **fields)
         if status in ("CAPTURED", "PARTIALLY_CAPTURED"):
             return GatewayResult(status=ResultStatus.CAPTURED, **fields)
-        if status == "VOIDED":
-            return GatewayResult(status=ResultStatus.VOIDED, **fields)
-        if status == "EXPIRED":  # past its validity (and honor period) at PayPal
-            return GatewayResult(status=ResultStatus.EXPIRED, **fields)
+        if status in ("VOIDED", "EXPIRED"):  # EXPIRED: past its validity and honor period
+            return GatewayResult(status=getattr(ResultStatus, status), **fields)
         if status == "PENDING":
             raise GatewayTimeout(
                 "PayPal holds the authorization as pending; the outcome is not final"
