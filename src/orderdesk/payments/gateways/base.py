@@ -86,10 +86,12 @@ class Gateway(Protocol):
         """
         ...
 
-    def lookup(self, *, reference: str) -> GatewayResult:
+    def lookup(self, *, reference: str, idempotency_key: str = "") -> GatewayResult:
         """What the gateway holds now for the authorization `reference`: AUTHORIZED (still
         held), CAPTURED (`amount` captured so far), VOIDED, EXPIRED, or NOT_FOUND. Capture
-        and void steps whose answer was lost or refused are settled from it."""
+        and void steps whose answer was lost or refused are settled from it. Where the
+        gateway can find an operation by its idempotency key (the sandbox), the capture or
+        void made with `idempotency_key` answers with its own record."""
         ...
 
     def token_reference(self, payment_token: str) -> str:

@@ -271,9 +271,9 @@ class StripeGateway:
             return _declined(body, ResultStatus.DECLINED)
         return _intent_result(intent, ResultStatus.VOIDED)
 
-    def lookup(self, *, reference: str) -> GatewayResult:
+    def lookup(self, *, reference: str, idempotency_key: str = "") -> GatewayResult:
         """A PaymentIntent by its id, as it stands: a storefront's hold, or one whose capture
-        or cancel orderdesk needs to settle."""
+        or cancel orderdesk needs to settle (the intent is the capture's record too)."""
         if not reference.startswith("pi_"):
             return GatewayResult(status=ResultStatus.NOT_FOUND, reference=reference)
         try:
