@@ -20,7 +20,9 @@ from datetime import datetime, timezone
 import stripe
 
 from orderdesk.common.money import currency_exponent
+from orderdesk.payments.gateways import stripe_confirmed
 from orderdesk.payments.gateways.base import (
+    Capability,
     GatewayError,
     GatewayResult,
     GatewayTimeout,
@@ -142,7 +144,7 @@ def _search_literal(text: str) -> str:
 
 class StripeGateway:
     name = "stripe"
-    capabilities = frozenset()
+    capabilities = frozenset({Capability.BROWSER_CONFIRMATION})
 
     def __init__(self):
         self._clients: dict[tuple, stripe.StripeClient] = {}
@@ -181,6 +183,15 @@ class StripeGateway:
             ) from error
 
     def authorize(self, *, amount, currency, payment_token, idempotency_key, order_reference):
+        if payment_token.startswith("pi_"):  # confirmed in the browser with Stripe.js
+            return stripe_confirmed.confirmed_intent_check(
+                self,
+                reference=payment_token,
+                amount=amount,
+                currency=currency,
+                order_reference=order_reference,
+                idempotency_key=idempotency_key,
+            )
         if not payment_token.startswith("pm_"):
             return GatewayResult(
                 status=ResultStatus.DECLINED,
@@ -273,10 +284,22 @@ class StripeGateway:
             return GatewayResult(status=ResultStatus.NOT_FOUND, reference=reference)
         return _intent_outcome(intent)
 
+    def intent_create(self, *, amount, currency, idempotency_key, order_reference):
+        """A PaymentIntent for Stripe.js to confirm in the browser (manual capture)."""
+        return stripe_confirmed.intent_create(
+            self,
+            amount=amount,
+            currency=currency,
+            idempotency_key=idempotency_key,
+            order_reference=order_reference,
+        )
+
     def token_reference(self, payment_token):
-        return payment_token if payment_token.startswith("pm_") else ""
+        return payment_token if payment_token.startswith(("pm_", "pi_")) else ""
 
     def fetch(self, *, idempotency_key, reference=""):
+        if reference.startswith("pi_"):
+            return stripe_confirmed.intent_fetch(self, reference)
         found = self._call(
             self._client().v1.payment_intents.search,
             {

@@ -14,6 +14,7 @@ from orderdesk.payments.services.authorization import (
     authorization_settle,
     outstanding_amount,
 )
+from orderdesk.payments.services.browser_intents import card_intent_create
 from orderdesk.payments.services.capture import (
     authorization_capture,
     authorization_void,
@@ -36,6 +37,7 @@ __all__ = [
     "authorization_request",
     "authorization_attempt",
     "authorization_settle",
+    "card_intent_create",
     "authorization_reconcile",
     "authorizations_reconcile_unknown",
     "authorization_capture",
