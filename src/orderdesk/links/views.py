@@ -24,6 +24,7 @@ from orderdesk.common.money import format_minor
 from orderdesk.links import services
 from orderdesk.links.forms import CheckoutForm
 from orderdesk.links.models import LinkPurpose
+from orderdesk.links.payment_page import gateway_scripts_allow, payment_fields
 from orderdesk.links.ratelimit import request_allowed
 from orderdesk.links.selectors import link_by_token, link_is_usable, link_summary
 from orderdesk.links.services import LinkBusy, LinkUnavailable, Outcome
@@ -146,8 +147,17 @@ def pay(request, token: str, link):
         messages.error(request, "Enter your card details, or pay with PayPal.")
         return HttpResponseRedirect(reverse("links:pay", args=[token]))
     services.link_opened_record(link)
-    context = _page_context(link, decline_asked=request.GET.get("decline") == "1")
-    return render(request, "links/pay.html", context)
+    fields = payment_fields(
+        amount=link.amount,
+        currency=link.currency,
+        intent_url=reverse("links:card-intent", args=[token]),
+        paypal=True,
+    )
+    context = _page_context(link, decline_asked=request.GET.get("decline") == "1", **fields)
+    response = render(request, "links/pay.html", context)
+    return gateway_scripts_allow(
+        response, card=fields["card_entry"], paypal_script=fields["paypal_sdk_url"]
+    )
 
 
 def _checkout(request, token: str, link, payment_token: str, method: str):

@@ -12,6 +12,7 @@ from orderdesk.links.services.approval import (
     reauthorization_approve,
 )
 from orderdesk.links.services.attempts import MAX_FAILED_ATTEMPTS
+from orderdesk.links.services.browser import link_card_intent
 from orderdesk.links.services.checkout import link_checkout, link_opened_record, link_paypal_start
 from orderdesk.links.services.records import (
     CLAIM_TIMEOUT,
@@ -48,6 +49,7 @@ __all__ = [
     "link_opened_record",
     "link_checkout",
     "link_paypal_start",
+    "link_card_intent",
     "reauthorization_approve",
     "price_increase_approve",
     "price_increase_decline",
