@@ -23,6 +23,8 @@ from tests.factories import make_order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
+CARD_FRAME = "iframe[title='Secure payment input frame']"
+
 
 @pytest.fixture
 def stripe_fake():
@@ -71,7 +73,7 @@ def violations(page):
 
 
 def fill_stripe_card(page, number="4242 4242 4242 4242"):
-    frame = page.frame_locator("iframe[title='Secure payment input frame']")
+    frame = page.frame_locator(CARD_FRAME)
     frame.get_by_label("Card number").fill(number)
     frame.get_by_label("Expiration date").fill("12 / 34")
     frame.get_by_label("Security code").fill("123")
@@ -157,8 +159,14 @@ def test_the_customer_approves_with_paypal_buttons_and_orderdesk_authorizes_it(
     sent = link_send_reauthorization(order=order, actor=csr)
 
     page.goto(sent.url)
+    # The card frame above loads last and moves the PayPal button: click once it is still.
+    page.frame_locator(CARD_FRAME).get_by_label("Card number").wait_for()
+    paypal = page.get_by_role("button", name="PayPal Checkout")
+    paypal.scroll_into_view_if_needed()
+    expect(paypal).to_be_in_viewport()
+    page.wait_for_load_state("networkidle")
     with page.expect_popup() as opened:
-        page.get_by_role("button", name="PayPal Checkout").click()
+        paypal.click()
     popup = opened.value
     popup.get_by_role("button", name="Approve payment").click()
 
