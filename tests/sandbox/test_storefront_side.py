@@ -132,7 +132,9 @@ def test_with_every_method_named_elsewhere_the_default_sandbox_takes_no_card(set
     settings.ORDERDESK_GATEWAY = "sandbox"
     settings.ORDERDESK_GATEWAYS = "card:stripe,paypal:paypal"
     card = {"number": APPROVE_CARD, "exp_month": 12, "exp_year": 2099, "cvc": "123"}
-    assert Client().post("/sandbox/tokens", card, content_type="application/json").status_code == 404
+    assert (
+        Client().post("/sandbox/tokens", card, content_type="application/json").status_code == 404
+    )
     assert Client().get("/sandbox/card-form.js").status_code == 404
     assert storefront_authorize("tok_x").status_code == 404
 
@@ -140,7 +142,9 @@ def test_with_every_method_named_elsewhere_the_default_sandbox_takes_no_card(set
 def test_with_stripe_for_cards_and_the_sandbox_for_paypal_the_sandbox_takes_no_card(settings):
     settings.ORDERDESK_GATEWAYS = "card:stripe,paypal:sandbox"
     card = {"number": APPROVE_CARD, "exp_month": 12, "exp_year": 2099, "cvc": "123"}
-    assert Client().post("/sandbox/tokens", card, content_type="application/json").status_code == 404
+    assert (
+        Client().post("/sandbox/tokens", card, content_type="application/json").status_code == 404
+    )
     assert Client().get("/sandbox/card-form.js").status_code == 404
 
 
