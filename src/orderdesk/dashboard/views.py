@@ -26,7 +26,11 @@ from orderdesk.orders import services as order_services
 from orderdesk.orders.models import Order
 from orderdesk.payments.models import AuthorizationSource, AuthorizationStatus
 from orderdesk.payments.selectors import order_payments, payment_security
-from orderdesk.payments.services import authorization_request, external_payment_record
+from orderdesk.payments.services import (
+    authorization_request,
+    card_intent_release,
+    external_payment_record,
+)
 from orderdesk.unpaid.figures import panel_figures
 from orderdesk.unpaid.rows import unpaid_panel
 from orderdesk.workflows import cancellation, shipping
@@ -208,13 +212,17 @@ def order_process_card(request, number: str):
     order = order_for_screen(number)
 
     def perform(data):
-        authorization = authorization_request(
-            order=order,
-            payment_token=data["payment_token"],
-            method="card",
-            source=AuthorizationSource.MANUAL,
-            actor=request.user,
-        )
+        try:
+            authorization = authorization_request(
+                order=order,
+                payment_token=data["payment_token"],
+                method="card",
+                source=AuthorizationSource.MANUAL,
+                actor=request.user,
+            )
+        except BusinessRuleError:  # refused before the gateway: a card confirmed is released
+            card_intent_release(order=order, payment_token=data["payment_token"])
+            raise
         amount = format_minor(authorization.amount, authorization.currency)
         if authorization.status == AuthorizationStatus.AUTHORIZED:
             return f"Card approved: {amount} authorized on {authorization.instrument}."

@@ -139,6 +139,10 @@ def _page_context(link, **extra) -> dict:
 @require_http_methods(["GET", "POST"])
 def pay(request, token: str, link):
     if not link_is_usable(link):
+        if link is not None and request.method == "POST":  # a card confirmed too late
+            services.link_card_intent_release(
+                link=link, payment_token=request.POST.get("payment_token", "")
+            )
         return _unavailable(request)
     if request.method == "POST":
         form = CheckoutForm(request.POST)
@@ -166,6 +170,7 @@ def _checkout(request, token: str, link, payment_token: str, method: str):
     except LinkBusy:
         return _busy(request)
     except LinkUnavailable:
+        services.link_card_intent_release(link=link, payment_token=payment_token)
         return _unavailable(request)
     return _after(request, token, result)
 

@@ -12,7 +12,7 @@ from orderdesk.links.services.approval import (
     reauthorization_approve,
 )
 from orderdesk.links.services.attempts import MAX_FAILED_ATTEMPTS
-from orderdesk.links.services.browser import link_card_intent
+from orderdesk.links.services.browser import link_card_intent, link_card_intent_release
 from orderdesk.links.services.checkout import link_checkout, link_opened_record, link_paypal_start
 from orderdesk.links.services.records import (
     CLAIM_TIMEOUT,
@@ -50,6 +50,7 @@ __all__ = [
     "link_checkout",
     "link_paypal_start",
     "link_card_intent",
+    "link_card_intent_release",
     "reauthorization_approve",
     "price_increase_approve",
     "price_increase_decline",

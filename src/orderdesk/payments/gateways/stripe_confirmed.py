@@ -104,3 +104,16 @@ def intent_fetch(gateway, reference: str) -> GatewayResult:
     if intent is None:
         return GatewayResult(status=ResultStatus.NOT_FOUND)
     return _intent_outcome(intent)
+
+
+def intent_release(gateway, *, reference: str, order_reference: str) -> bool:
+    """Cancel a hold the browser confirmed for this order that orderdesk then refused to
+    record (the link closed meanwhile, the order was secured by another payment), rather than
+    leave the customer's money held until Stripe lets it lapse."""
+    intent = intent_retrieve(gateway, reference)
+    if intent is None or intent.get("status") != "requires_capture":
+        return False
+    if (intent.get("metadata") or {}).get(ORDER_METADATA_KEY) != order_reference:
+        return False
+    result = gateway.void(reference=reference, idempotency_key=f"release-{reference}")
+    return result.status == ResultStatus.VOIDED

@@ -294,6 +294,11 @@ class StripeGateway:
             order_reference=order_reference,
         )
 
+    def intent_release(self, *, reference, order_reference) -> bool:
+        return stripe_confirmed.intent_release(
+            self, reference=reference, order_reference=order_reference
+        )
+
     def token_reference(self, payment_token):
         return payment_token if payment_token.startswith(("pm_", "pi_")) else ""
 

@@ -14,7 +14,7 @@ from orderdesk.payments.services.authorization import (
     authorization_settle,
     outstanding_amount,
 )
-from orderdesk.payments.services.browser_intents import card_intent_create
+from orderdesk.payments.services.browser_intents import card_intent_create, card_intent_release
 from orderdesk.payments.services.capture import (
     authorization_capture,
     authorization_void,
@@ -38,6 +38,7 @@ __all__ = [
     "authorization_attempt",
     "authorization_settle",
     "card_intent_create",
+    "card_intent_release",
     "authorization_reconcile",
     "authorizations_reconcile_unknown",
     "authorization_capture",
