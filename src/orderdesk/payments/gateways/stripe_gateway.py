@@ -183,7 +183,9 @@ class StripeGateway:
             ) from error
 
     def authorize(self, *, amount, currency, payment_token, idempotency_key, order_reference):
-        if payment_token.startswith("pi_"):  # confirmed in the browser with Stripe.js
+        """A PaymentIntent confirmed in the browser (`pi_`: read back and checked), or a
+        PaymentMethod (`pm_`: a PaymentIntent created and confirmed here)."""
+        if payment_token.startswith("pi_"):
             return stripe_confirmed.confirmed_intent_check(
                 self,
                 reference=payment_token,
@@ -192,6 +194,17 @@ class StripeGateway:
                 order_reference=order_reference,
                 idempotency_key=idempotency_key,
             )
+        return self._authorize_payment_method(
+            amount=amount,
+            currency=currency,
+            payment_token=payment_token,
+            idempotency_key=idempotency_key,
+            order_reference=order_reference,
+        )
+
+    def _authorize_payment_method(
+        self, *, amount, currency, payment_token, idempotency_key, order_reference
+    ):
         if not payment_token.startswith("pm_"):
             return GatewayResult(
                 status=ResultStatus.DECLINED,
