@@ -25,7 +25,7 @@ def terminal_fields(order, actions) -> dict:
     if not actions.process_card:
         return {}
     fields = payment_fields(
-        amount=outstanding_amount(order),
+        amount=lambda: outstanding_amount(order),
         currency=order.currency,
         intent_url=reverse("dashboard:order-card-intent", args=[order.number]),
     )

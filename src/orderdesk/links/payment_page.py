@@ -8,6 +8,8 @@ opener policy that keeps the popup's way back to the page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from orderdesk.payments.gateways.browser import (
     CardEntry,
     card_entry,
@@ -16,7 +18,9 @@ from orderdesk.payments.gateways.browser import (
 )
 
 
-def payment_fields(*, amount: int, currency: str, intent_url: str, paypal: bool = False) -> dict:
+def payment_fields(
+    *, amount: int | Callable[[], int], currency: str, intent_url: str, paypal: bool = False
+) -> dict:
     """Template context: `card_entry`, and `paypal_sdk_url` ("" for the redirect flow)."""
     return {
         "card_entry": card_entry(amount=amount, currency=currency, intent_url=intent_url),

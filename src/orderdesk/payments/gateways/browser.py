@@ -11,6 +11,7 @@ they document), and nothing when the gateway is not in use.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
@@ -53,11 +54,17 @@ def stripe_js_url() -> str:
     return setting("ORDERDESK_STRIPE_JS_URL", "") or STRIPE_JS_URL
 
 
-def card_entry(*, amount: int, currency: str, intent_url: str) -> CardEntry:
-    """The card fields a page shows for the gateway that new card authorizations go to."""
+def card_entry(*, amount: int | Callable[[], int], currency: str, intent_url: str) -> CardEntry:
+    """The card fields a page shows for the gateway that new card authorizations go to.
+
+    `amount` may be a callable: only Stripe.js needs it, and the order screen then saves
+    the query.
+    """
     gateway = get_gateway(method=PaymentMethod.CARD)
     if Capability.BROWSER_CONFIRMATION in gateway.capabilities:
         from orderdesk.payments.gateways.stripe_gateway import stripe_amount
+
+        amount = amount() if callable(amount) else amount
 
         return CardEntry(
             kind=gateway.name,
