@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orderdesk.dashboard import crm, export, views
+from orderdesk.dashboard import crm, export, terminal, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("orders/<str:number>/status", views.order_status, name="order-status"),
     path("orders/<str:number>/notes", views.order_note, name="order-note"),
     path("orders/<str:number>/card", views.order_process_card, name="order-card"),
+    path("orders/<str:number>/card/intent", terminal.order_card_intent, name="order-card-intent"),
     path(
         "orders/<str:number>/external-payment",
         views.order_external_payment,

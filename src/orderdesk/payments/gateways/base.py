@@ -15,6 +15,9 @@ from typing import Protocol, runtime_checkable
 class Capability:
     REAUTHORIZE = "reauthorize"
     PAYPAL_APPROVAL = "paypal_approval"
+    # The card is confirmed in the browser with the gateway's own script (Stripe.js):
+    # `intent_create` gives the browser what it confirms; the confirmed id is the token.
+    BROWSER_CONFIRMATION = "browser_confirmation"
 
 
 class ResultStatus:

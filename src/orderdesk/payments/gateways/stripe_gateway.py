@@ -20,7 +20,9 @@ from datetime import datetime, timezone
 import stripe
 
 from orderdesk.common.money import currency_exponent
+from orderdesk.payments.gateways import stripe_confirmed
 from orderdesk.payments.gateways.base import (
+    Capability,
     GatewayError,
     GatewayResult,
     GatewayTimeout,
@@ -154,7 +156,7 @@ def _search_literal(text: str) -> str:
 
 class StripeGateway:
     name = "stripe"
-    capabilities = frozenset()
+    capabilities = frozenset({Capability.BROWSER_CONFIRMATION})
 
     def __init__(self):
         self._clients: dict[tuple, stripe.StripeClient] = {}
@@ -193,6 +195,28 @@ class StripeGateway:
             ) from error
 
     def authorize(self, *, amount, currency, payment_token, idempotency_key, order_reference):
+        """A PaymentIntent confirmed in the browser (`pi_`: read back and checked), or a
+        PaymentMethod (`pm_`: a PaymentIntent created and confirmed here)."""
+        if payment_token.startswith("pi_"):
+            return stripe_confirmed.confirmed_intent_check(
+                self,
+                reference=payment_token,
+                amount=amount,
+                currency=currency,
+                order_reference=order_reference,
+                idempotency_key=idempotency_key,
+            )
+        return self._authorize_payment_method(
+            amount=amount,
+            currency=currency,
+            payment_token=payment_token,
+            idempotency_key=idempotency_key,
+            order_reference=order_reference,
+        )
+
+    def _authorize_payment_method(
+        self, *, amount, currency, payment_token, idempotency_key, order_reference
+    ):
         if not payment_token.startswith("pm_"):
             return GatewayResult(
                 status=ResultStatus.DECLINED,
@@ -286,10 +310,27 @@ class StripeGateway:
             return GatewayResult(status=ResultStatus.NOT_FOUND, reference=reference)
         return _hold_outcome(intent)
 
+    def intent_create(self, *, amount, currency, idempotency_key, order_reference):
+        """A PaymentIntent for Stripe.js to confirm in the browser (manual capture)."""
+        return stripe_confirmed.intent_create(
+            self,
+            amount=amount,
+            currency=currency,
+            idempotency_key=idempotency_key,
+            order_reference=order_reference,
+        )
+
+    def intent_release(self, *, reference, order_reference) -> bool:
+        return stripe_confirmed.intent_release(
+            self, reference=reference, order_reference=order_reference
+        )
+
     def token_reference(self, payment_token):
-        return payment_token if payment_token.startswith("pm_") else ""
+        return payment_token if payment_token.startswith(("pm_", "pi_")) else ""
 
     def fetch(self, *, idempotency_key, reference=""):
+        if reference.startswith("pi_"):
+            return stripe_confirmed.intent_fetch(self, reference)
         found = self._call(
             self._client().v1.payment_intents.search,
             {
