@@ -223,17 +223,13 @@ class StripeGateway:
                 decline_code="invalid_token",
                 message="Not a Stripe PaymentMethod id",
             )
-        params = {
-            "amount": stripe_amount(amount, currency),
-            "currency": currency.lower(),
-            "payment_method": payment_token,
-            "payment_method_types": ["card"],
-            "capture_method": "manual",
-            "confirm": True,
-            "description": f"Order {order_reference}",
-            "metadata": {METADATA_KEY: idempotency_key, "orderdesk_order": order_reference},
-            "expand": ["latest_charge"],
-        }
+        params = _confirmed_intent_params(
+            amount=amount,
+            currency=currency,
+            payment_token=payment_token,
+            idempotency_key=idempotency_key,
+            order_reference=order_reference,
+        )
         try:
             intent = self._call(
                 self._client().v1.payment_intents.create,
@@ -342,3 +338,19 @@ class StripeGateway:
         if not intents:
             return GatewayResult(status=ResultStatus.NOT_FOUND)
         return _intent_outcome(intents[0])
+
+
+def _confirmed_intent_params(*, amount, currency, payment_token, idempotency_key, order_reference):
+    """A PaymentIntent confirmed at once on the server with a PaymentMethod, held (manual
+    capture) for the order; the idempotency key in its metadata lets reconciliation find it."""
+    return {
+        "amount": stripe_amount(amount, currency),
+        "currency": currency.lower(),
+        "payment_method": payment_token,
+        "payment_method_types": ["card"],
+        "capture_method": "manual",
+        "confirm": True,
+        "description": f"Order {order_reference}",
+        "metadata": {METADATA_KEY: idempotency_key, "orderdesk_order": order_reference},
+        "expand": ["latest_charge"],
+    }
