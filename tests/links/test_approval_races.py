@@ -24,7 +24,6 @@ from orderdesk.sandbox.models import SandboxTransaction
 from orderdesk.workflows.cancellation import order_cancel
 from orderdesk.workflows.shipping import order_ship
 from tests.factories import authorize, card_token, make_order
-from tests.links.workers import voids_delivered
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -65,7 +64,6 @@ def approve_while(link, staff_action):
     assert at_gateway.exists(), "the customer's payment never reached the gateway"
     staff_action()
     thread.join(timeout=30)
-    voids_delivered()
     return answer["result"]
 
 

@@ -26,10 +26,8 @@ from orderdesk.payments.state import payment_state_compute
 from orderdesk.sandbox.models import SandboxTransaction
 from orderdesk.unpaid.groups import group_conditions
 from tests.factories import DECLINE_CARD, authorize, card_token, make_order
-from tests.links.workers import voids_delivered
 
-# Transactional: the worker that delivers queued work commits and closes its connection.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def pay(link, number="4242424242424242"):
@@ -42,9 +40,7 @@ def pay_with_the_answer_lost(link, number="4242424242424242"):
 
 
 def reconcile():
-    reconciled = authorizations_reconcile_unknown(older_than_seconds=0)
-    voids_delivered()
-    return reconciled
+    return authorizations_reconcile_unknown(older_than_seconds=0)
 
 
 def panel_groups(order) -> list[str]:
@@ -138,6 +134,7 @@ def test_a_reconciled_approval_of_a_link_revoked_meanwhile_is_released(csr):
 
 
 @pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
 def test_reconciliations_racing_a_customer_retry_replace_the_order_exactly_once(csr, settings):
     # The gateway's fetch is slow: the customer's retry arrives while reconciliation asks.
     settings.ORDERDESK_SANDBOX = {
@@ -150,10 +147,9 @@ def test_reconciliations_racing_a_customer_retry_replace_the_order_exactly_once(
     )
     pay_with_the_answer_lost(sent.link)
     token = card_token()
-    actions = [lambda: authorizations_reconcile_unknown(older_than_seconds=0)] * 3
+    actions = [reconcile, reconcile, reconcile]
     actions.append(lambda: link_checkout(link=sent.link, payment_token=token, method="card"))
     outcomes = run_at_once(actions)
-    voids_delivered()
     assert not [
         o
         for o in outcomes

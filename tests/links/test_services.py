@@ -310,15 +310,11 @@ def test_a_request_that_died_after_the_gateway_authorized_is_finished_by_reconci
     assert_state_true(order)
 
 
-@pytest.mark.django_db(transaction=True)  # the worker delivering voids commits on its own
 def test_a_customer_paying_a_link_for_an_order_secured_since_is_released_not_charged(csr):
-    from tests.links.workers import voids_delivered
-
     order = expired_order()
     sent = link_send_reauthorization(order=order, actor=csr)
     secured = authorize(order, source=AuthorizationSource.CUSTOMER_LINK)  # made after the link
     result = pay(sent)
-    voids_delivered()
     assert result.outcome == Outcome.RELEASED
     assert "not charged" in result.message and "secured already" in result.message
     live = Authorization.objects.filter(order=order, status__in=LIVE)
