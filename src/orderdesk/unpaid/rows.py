@@ -10,7 +10,7 @@ import heapq
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import connection
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value
@@ -265,6 +265,10 @@ def unpaid_export_rows(
     """Every row of the panel under these filters as tuples of `fields` (any of the order's
     values, "urgency" among them), in the panel's order, streamed.
 
+    The tuples are the database driver's rows, without Django's per-value converters (they
+    were a third of the export's time): timestamps are aware on PostgreSQL and naive UTC on
+    SQLite, which is what `aware_utc` is for.
+
     In urgency order each group's ranges are read one after the other, each a walk of its
     index by expiry and id, and merged: no query sorts every unpaid order.
     """
@@ -274,7 +278,7 @@ def unpaid_export_rows(
         queryset = unpaid_panel_queryset(
             user=user, group=group, kind=kind, mine=mine, search=search, sort=sort, moment=moment
         )
-        yield from queryset.values_list(*fields).iterator(chunk_size=2000)
+        yield from _driver_rows(queryset.values_list(*fields))
         return
     live = narrow(live_orders(), user=user, kind=kind, mine=mine, search=search)
     ranges = group_ranges(moment)
@@ -287,11 +291,12 @@ def unpaid_export_rows(
 def _group_rows(live, parts, *, rank: int, fields: tuple[str, ...]) -> Iterator[tuple]:
     """One group's rows: its ranges, each an index walk by expiry and id, merged."""
     streams = [
-        live.filter(part)
-        .annotate(urgency=Value(rank, output_field=IntegerField()))
-        .order_by(*SORTS[DEFAULT_SORT][1:])
-        .values_list(*fields, "payment_expires_at", "pk")
-        .iterator(chunk_size=2000)
+        _driver_rows(
+            live.filter(part)
+            .annotate(urgency=Value(rank, output_field=IntegerField()))
+            .order_by(*SORTS[DEFAULT_SORT][1:])
+            .values_list(*fields, "payment_expires_at", "pk")
+        )
         for part in parts
     ]
     for row in heapq.merge(*streams, key=_expiry_then_id):
@@ -301,3 +306,23 @@ def _group_rows(live, parts, *, rank: int, fields: tuple[str, ...]) -> Iterator[
 def _expiry_then_id(row: tuple) -> tuple:
     expires, pk = row[-2], row[-1]
     return (True, 0, pk) if expires is None else (False, expires, pk)
+
+
+EXPORT_CHUNK_ROWS = 2000
+
+
+def _driver_rows(queryset: QuerySet) -> Iterator[tuple]:
+    """The query's rows as the driver returns them, on a server-side cursor on PostgreSQL
+    (as QuerySet.iterator), fetched in chunks."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(EXPORT_CHUNK_ROWS):
+            yield from chunk
+
+
+def aware_utc(value: datetime | None) -> datetime | None:
+    """A timestamp of `unpaid_export_rows` as an aware datetime (SQLite's are naive UTC)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
