@@ -155,10 +155,12 @@ class Order(models.Model):
             ),
             # The unpaid panel sorted by a column: each of its payment-state ranges is a walk
             # of one of these in the column's order, so a page reads its first rows of each
-            # range instead of sorting every unpaid order.
+            # range instead of sorting every unpaid order. With status, kind and assignee (as
+            # order_payment_panel) the walk and the panel's filters need no table row; without
+            # them SQLite preferred sorting a covering index's whole range.
             *(
                 models.Index(
-                    fields=["payment_state", column, "id"],
+                    fields=["payment_state", column, "id", "status", "kind", "assigned_to"],
                     name=f"order_panel_by_{name}",
                     condition=~Q(status__in=FINISHED_STATUSES),
                 )
@@ -167,7 +169,15 @@ class Order(models.Model):
             # The panel's search by account: the matching accounts' live orders, by state.
             # (The number prefix's index depends on the database: migration 0007.)
             models.Index(
-                fields=["account", "payment_state", "payment_expires_at", "id"],
+                fields=[
+                    "account",
+                    "payment_state",
+                    "payment_expires_at",
+                    "id",
+                    "status",
+                    "kind",
+                    "assigned_to",
+                ],
                 name="order_panel_by_account",
                 condition=~Q(status__in=FINISHED_STATUSES),
             ),

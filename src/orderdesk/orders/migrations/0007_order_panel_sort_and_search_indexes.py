@@ -41,23 +41,23 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='order',
-            index=models.Index(condition=models.Q(('status__in', ['shipped', 'cancelled']), _negated=True), fields=['payment_state', 'total', 'id'], name='order_panel_by_total'),
+            index=models.Index(condition=models.Q(('status__in', ['shipped', 'cancelled']), _negated=True), fields=['payment_state', 'total', 'id', 'status', 'kind', 'assigned_to'], name='order_panel_by_total'),
         ),
         migrations.AddIndex(
             model_name='order',
-            index=models.Index(condition=models.Q(('status__in', ['shipped', 'cancelled']), _negated=True), fields=['payment_state', 'number', 'id'], name='order_panel_by_number'),
+            index=models.Index(condition=models.Q(('status__in', ['shipped', 'cancelled']), _negated=True), fields=['payment_state', 'number', 'id', 'status', 'kind', 'assigned_to'], name='order_panel_by_number'),
         ),
         migrations.AddIndex(
             model_name='order',
-            index=models.Index(condition=models.Q(('status__in', ['shipped', 'cancelled']), _negated=True), fields=['payment_state', 'estimated_delivery_date', 'id'], name='order_panel_by_delivery'),
+            index=models.Index(condition=models.Q(('status__in', ['shipped', 'cancelled']), _negated=True), fields=['payment_state', 'estimated_delivery_date', 'id', 'status', 'kind', 'assigned_to'], name='order_panel_by_delivery'),
         ),
         migrations.AddIndex(
             model_name='order',
-            index=models.Index(condition=models.Q(('status__in', ['shipped', 'cancelled']), _negated=True), fields=['payment_state', 'last_action_at', 'id'], name='order_panel_by_last_action'),
+            index=models.Index(condition=models.Q(('status__in', ['shipped', 'cancelled']), _negated=True), fields=['payment_state', 'last_action_at', 'id', 'status', 'kind', 'assigned_to'], name='order_panel_by_last_action'),
         ),
         migrations.AddIndex(
             model_name='order',
-            index=models.Index(condition=models.Q(('status__in', ['shipped', 'cancelled']), _negated=True), fields=['account', 'payment_state', 'payment_expires_at', 'id'], name='order_panel_by_account'),
+            index=models.Index(condition=models.Q(('status__in', ['shipped', 'cancelled']), _negated=True), fields=['account', 'payment_state', 'payment_expires_at', 'id', 'status', 'kind', 'assigned_to'], name='order_panel_by_account'),
         ),
         migrations.RunPython(number_prefix_create, number_prefix_drop),
     ]
