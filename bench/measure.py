@@ -617,6 +617,8 @@ def page_cases(csr) -> list[tuple[str, str, str, dict]]:
     cases += [
         ("search account name", "page", "/dashboard/?q=Bench+customer+12", {}),
         ("search order number", "page", f"/dashboard/?q={order.number[:-2]}", {}),
+        ("search one account's name", "page", "/dashboard/?q=Bench+customer+1234", {}),
+        ("search a whole order number", "page", f"/dashboard/?q={order.number}", {}),
         ("page 20", "page", "/dashboard/?page=20", {}),
         ("last page", "page", "/dashboard/?page=1000000", {}),
         ("last page, sort by total", "page", "/dashboard/?page=1000000&sort=total", {}),

@@ -255,6 +255,7 @@ def pages_lines(results: dict) -> list[str]:
                 f"{row['p95_ms']} | {row['sql_p50_ms']} / {row['sql_p95_ms']} | p95 < {limit} | "
                 f"{_verdict(row['status'] == 200 and row['p95_ms'] < limit)} |"
             )
+        lines += oscar_lines(result, pages)
         export = pages["csv"]
         met = export["first_byte_ms"] < 100 and export["rows_per_second"] >= 50_000
         lines += [
@@ -271,6 +272,19 @@ def pages_lines(results: dict) -> list[str]:
         "",
     ]
     return lines
+
+
+def oscar_lines(result: dict, pages: dict) -> list[str]:
+    """Oscar's dashboard order list as a row of the same table, beside orderdesk's default."""
+    oscar = result.get("oscar")
+    if not oscar:
+        return []
+    default = pages["rows"][0]
+    return [
+        f"| peer: django-oscar {oscar['oscar']} `{oscar['path']}` ({oscar['rows']} rows a page; "
+        f"orderdesk's default page median is {default['p50_ms'] / oscar['p50_ms']:.2f}x its) "
+        f"| 200 | {oscar['queries'] or '—'} | {oscar['p50_ms']} / {oscar['p95_ms']} | — | — | — |"
+    ]
 
 
 def pages_section_replace(text: str, results: dict) -> str:

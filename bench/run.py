@@ -36,6 +36,10 @@ def main() -> int:
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--no-write", action="store_true", help="print, do not write the README")
     parser.add_argument("--measure", choices=["all", "approve", "pages"], default="all")
+    parser.add_argument(
+        "--oscar-python",
+        help="the interpreter of a virtualenv with django-oscar 4.2.1: adds Oscar's peer row",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -64,6 +68,8 @@ def main() -> int:
             print(f"{name}: the benchmark failed (exit {completed.returncode})", file=sys.stderr)
             return completed.returncode
         results[name] = json.loads(completed.stdout.strip().splitlines()[-1])
+        if args.oscar_python and args.measure in ("all", "pages"):
+            results[name]["oscar"] = oscar_peer(args.oscar_python, name, url, args.orders, var)
     from bench.report import approve_section_replace, machine, pages_section_replace, render
 
     readme = ROOT / "bench" / "README.md"
@@ -83,6 +89,35 @@ def main() -> int:
         readme.write_text(text, encoding="utf-8")
         print("written to bench/README.md")
     return 0
+
+
+def oscar_peer(python: str, name: str, url: str, orders: int, var: Path) -> dict | None:
+    """Oscar's dashboard order list at the same N, in its own interpreter and database."""
+    if name == "sqlite":
+        database = var / "oscar.sqlite3"
+        database.unlink(missing_ok=True)
+        oscar_url = f"sqlite:///{database}"
+    else:
+        import psycopg
+
+        oscar_url = f"{url}_oscar"
+        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
+            oscar_name = oscar_url.rsplit("/", 1)[1]
+            connection.execute(f'DROP DATABASE IF EXISTS "{oscar_name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{oscar_name}"')
+    print(f"== {name}: django-oscar's order list, {orders:,} orders", flush=True)
+    completed = subprocess.run(  # noqa: S603 (the interpreter the user named, our script)
+        [python, str(ROOT / "bench" / "oscar_peer.py"), "--orders", str(orders)]
+        + ["--database-url", oscar_url],
+        env={**os.environ, "ORDERDESK_VAR_DIR": str(var.parent)},
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        print(f"{name}: Oscar's peer row failed (exit {completed.returncode})", file=sys.stderr)
+        return None
+    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 def child(name: str, orders: int, measure_only: str = "all") -> int:

@@ -84,3 +84,42 @@ def test_the_panel_page_is_one_count_query_plus_one_per_group_on_the_page(csr):
     with CaptureQueriesContext(connection) as captured:
         unpaid_panel(user=csr, sort="total")
     assert len(captured) == 2, [query["sql"] for query in captured]
+
+
+ORDER_SCREEN_QUERY_CEILING = 22  # session, user, two-factor, permissions, then the screen's
+
+
+def order_screen_queries(client, order) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("dashboard:order", args=[order.number]))
+    assert response.status_code == 200
+    return len(captured)
+
+
+def test_the_order_screen_sends_as_many_queries_for_a_long_history_as_for_a_short_one(
+    client, csr, supervisor
+):
+    from orderdesk.orders.services import order_note_add
+
+    client.force_login(csr)
+    order = make_order()
+    authorize(order, DECLINE_CARD)
+    short = order_screen_queries(client, order)
+    for index in range(25):
+        order_note_add(order=order, actor=(csr, supervisor)[index % 2], text=f"Called, try {index}")
+        authorize(order, DECLINE_CARD)
+    assert order_screen_queries(client, order) == short <= ORDER_SCREEN_QUERY_CEILING
+
+
+def test_the_order_screen_loads_the_order_once(client, csr):
+    client.force_login(csr)
+    order = make_order()
+    with CaptureQueriesContext(connection) as captured:
+        client.get(reverse("dashboard:order", args=[order.number]))
+    loads = [
+        query["sql"]
+        for query in captured
+        if query["sql"].startswith('SELECT "orders_order"."id"')
+        and '"orders_order"."number" =' in query["sql"]
+    ]
+    assert len(loads) == 1, loads

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import string
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -17,23 +19,29 @@ from orderdesk.dashboard.access import staff_required
 from orderdesk.dashboard.templatetags.dashboard import expiry_phrase
 from orderdesk.orders.models import OrderKind, PaymentState
 from orderdesk.unpaid.groups import GROUPS
-from orderdesk.unpaid.rows import unpaid_export_rows
+from orderdesk.unpaid.rows import aware_utc, unpaid_export_rows
 
 CSV_CHUNK_ROWS = 500
 
 
 def _csv_chunks(rows):
     """The CSV text in chunks of a few hundred rows: the header alone first, so the first byte
-    leaves before the rows are read, then no per-row write to the server."""
+    leaves before the rows are read, then each chunk written by one `writerows` call."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    for index, row in enumerate(rows):
-        writer.writerow([_csv_cell(cell) for cell in row])
-        if index % CSV_CHUNK_ROWS == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+    writer.writerow(CSV_HEADER)
     yield buffer.getvalue()
+    for chunk in _batched(rows, CSV_CHUNK_ROWS):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(chunk)
+        yield buffer.getvalue()
+
+
+def _batched(rows, size: int):
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 CSV_HEADER = [
@@ -54,8 +62,15 @@ CSV_HEADER = [
 ]
 
 
+# A cell starting with one of these cannot be read as a formula whatever follows: the full
+# check (spreadsheet_safe) runs only on the others, so the export pays for it rarely.
+_PLAIN_STARTS = frozenset(string.ascii_letters + string.digits)
+
+
 def _csv_cell(value) -> str:
     """Keep spreadsheet programs from running a cell as a formula."""
+    if value and value[0] in _PLAIN_STARTS:
+        return value
     return spreadsheet_safe(value)
 
 
@@ -81,15 +96,17 @@ CSV_FIELDS = (
 
 def _csv_rows(rows):
     """The export's rows from plain tuples: no model object, display look-up or zone look-up
-    per row (the business zone and the labels are read once)."""
+    per row (the business zone and the labels are read once). The cells that hold what people
+    typed (or an amount, which could be negative) pass through `_csv_cell`; the others are
+    labels and timestamps of ours."""
     # Longer than 40 lines because the row is unpacked and written column by column, in
     # the order of CSV_HEADER: a table, kept in one place so the two cannot drift.
-    yield CSV_HEADER
     zone = timezone.get_current_timezone()
     moment = now()
     group_labels = [group.label for group in GROUPS]
     kinds = dict(OrderKind.choices)
     states = dict(PaymentState.choices)
+    safe = _csv_cell
     for (
         number,
         urgency,
@@ -108,23 +125,24 @@ def _csv_rows(rows):
         last_name,
         username,
     ) in rows:
-        yield [
-            number,
+        expires, acted = aware_utc(expires), aware_utc(acted)
+        yield (
+            safe(number),
             group_labels[urgency],
-            account_name,
-            account_email,
+            safe(account_name),
+            safe(account_email),
             kinds.get(kind, kind),
-            format_minor(total, currency),
+            safe(format_minor(total, currency)),
             # Nothing is held once the authorization has expired (as Order.held_at).
-            format_minor(authorized if expires and expires > moment else 0, currency),
+            safe(format_minor(authorized if expires and expires > moment else 0, currency)),
             states.get(state, state),
             expires.astimezone(zone).isoformat(timespec="minutes") if expires else "",
             expiry_phrase(expires, moment),
             delivery.isoformat() if delivery else "",
-            last_action,
+            safe(last_action),
             acted.astimezone(zone).isoformat(timespec="minutes") if acted else "",
-            f"{first_name} {last_name}".strip() or username or "",
-        ]
+            safe(f"{first_name} {last_name}".strip() or username or ""),
+        )
 
 
 @require_GET

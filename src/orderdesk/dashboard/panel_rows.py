@@ -1,19 +1,23 @@
-"""The unpaid panel's rows formatted once in Python, for the page and the CSV export.
+"""The unpaid panel's rows as HTML, written in Python once per page.
 
 A page of 50 rows through template filters cost about ten times its SQL: every date went
 through the `date` filter (a time-zone look-up and a format parse per cell), every link
-through `{% url %}`, every amount through `money`. Here each row's cells are formatted with
-the business zone looked up once per page, the order's URL built from one reversed pattern.
+through `{% url %}`, every amount through `money`; even with the cells formatted first, the
+template's loop rendered about 9,000 nodes for 50 rows. Here each row's cells are formatted
+with the business zone looked up once per page, the order's URL built from one reversed
+pattern, and each row written by one f-string whose every value is escaped.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from html import escape
 from urllib.parse import quote
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from orderdesk.common.money import format_minor
 from orderdesk.common.people import display_name
@@ -96,3 +100,72 @@ def panel_rows(orders, *, moment: datetime) -> list[PanelRow]:
     zone = timezone.get_current_timezone()
     prefix = order_url_prefix()
     return [panel_row(order, zone=zone, moment=moment, url_prefix=prefix) for order in orders]
+
+
+EMPTY_ROW = (
+    '<tr><td colspan="9" class="empty">Nothing here: every live order in this view is paid for'
+    " or secured.</td></tr>"
+)
+
+
+def panel_rows_html(orders, *, moment: datetime, by_urgency: bool) -> SafeString:
+    """The table body: in urgency order a heading row before each group, else a group tag."""
+    parts = []
+    group_key = None
+    for row in panel_rows(orders, moment=moment):
+        if by_urgency and row.group.key != group_key:
+            group_key = row.group.key
+            parts.append(_group_heading(row.group))
+        parts.append(_row_html(row, tagged=not by_urgency))
+    return mark_safe("\n".join(parts) or EMPTY_ROW)  # noqa: S308 (every value escaped)
+
+
+def _group_heading(group: PanelGroup) -> str:
+    key = escape(group.key)
+    return (
+        f'<tr class="group-row group-{key}"><th scope="colgroup" colspan="9" id="group-{key}">'
+        f'{escape(group.label)} <span class="muted">— {escape(group.description)}</span></th></tr>'
+    )
+
+
+MUTED_DASH = '<span class="muted">—</span>'
+
+
+def _row_html(row: PanelRow, *, tagged: bool) -> str:
+    key = escape(row.group.key)
+    tag = (
+        f'<span class="group-tag group-tag-{key}">{escape(row.group.label)}</span>'
+        if tagged
+        else ""
+    )
+    price = '<span class="sub">awaiting price</span>' if row.awaiting_price else ""
+    if row.authorized:
+        authorized = escape(row.authorized)
+    else:
+        lapsed = f'<span class="sub">{escape(row.lapsed)} expired</span>' if row.lapsed else ""
+        authorized = MUTED_DASH + lapsed
+    if row.expires_iso:
+        expiry = (
+            f'<time datetime="{escape(row.expires_iso)}" title="{escape(row.expires_title)}">'
+            f"{escape(row.expires_phrase)}</time>"
+        )
+    else:
+        expiry = f'<span class="muted">{escape(row.payment_state)}</span>'
+    acted = (
+        f'<span class="sub"><time datetime="{escape(row.last_action_iso)}">'
+        f"{escape(row.last_action_text)}</time></span>"
+        if row.last_action_iso
+        else ""
+    )
+    return (
+        f'<tr class="row-{key}" data-group="{key}">'
+        f'<th scope="row"><a href="{escape(row.url)}">{escape(row.number)}</a>{tag}</th>'
+        f'<td>{escape(row.account_name)}<span class="sub">{escape(row.account_email)}</span></td>'
+        f"<td>{escape(row.kind)}{price}</td>"
+        f'<td class="num">{escape(row.total)}</td>'
+        f'<td class="num">{authorized}</td>'
+        f'<td class="nowrap">{expiry}</td>'
+        f"<td>{escape(row.delivery) if row.delivery else MUTED_DASH}</td>"
+        f"<td>{escape(row.last_action or '—')}{acted}</td>"
+        f"<td>{escape(row.assignee or '—')}</td></tr>"
+    )

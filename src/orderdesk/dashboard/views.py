@@ -17,7 +17,7 @@ from orderdesk.dashboard import forms
 from orderdesk.dashboard.access import staff_required
 from orderdesk.dashboard.charts import bar_chart
 from orderdesk.dashboard.order_screen import order_actions
-from orderdesk.dashboard.panel_rows import panel_rows
+from orderdesk.dashboard.panel_rows import panel_rows_html
 from orderdesk.dashboard.selectors import order_for_screen, order_timeline
 from orderdesk.dashboard.templatetags.dashboard import expiry_phrase
 from orderdesk.dashboard.terminal import terminal_fields
@@ -56,7 +56,7 @@ def index(request):
         if request.headers.get("X-Panel-Version") == version:
             response = HttpResponse(status=204)  # unchanged: the browser keeps what it shows
         else:
-            context["rows"] = panel_rows(panel.rows, moment=panel.moment)
+            context["rows"] = _rows(panel)
             response = render(request, "dashboard/index.html#unpaid-panel", context)
         response["X-Panel-Version"] = version
     else:
@@ -64,13 +64,17 @@ def index(request):
         context["work"] = figures.work
         context["chart"] = bar_chart(figures.expiry)
         context["figures_as_of"] = figures.as_of
-        context["rows"] = panel_rows(panel.rows, moment=panel.moment)
+        context["rows"] = _rows(panel)
         response = render(request, "dashboard/index.html", context)
     patch_vary_headers(response, ["HX-Request", "X-Panel-Version"])
     return response
 
 
 REFRESH_SECONDS = 60
+
+
+def _rows(panel):
+    return panel_rows_html(panel.rows, moment=panel.moment, by_urgency=panel.sort == "urgency")
 
 
 def _panel_version(request, panel) -> str:
@@ -97,8 +101,11 @@ def _panel_version(request, panel) -> str:
     return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
 
 
-def _order_page(request, order: Order, *, bound: dict | None = None, status: int = 200):
-    order = order_for_screen(order.number)  # fresh: an action may have changed it
+def _order_page(
+    request, order: Order, *, bound: dict | None = None, status: int = 200, fresh: bool = False
+):
+    if not fresh:
+        order = order_for_screen(order.number)  # an action may have changed it
     security = payment_security(order)
     context = {
         "order": order,
@@ -129,7 +136,7 @@ def _order_page(request, order: Order, *, bound: dict | None = None, status: int
 @require_GET
 @staff_required()
 def order_detail(request, number: str):
-    return _order_page(request, order_for_screen(number))
+    return _order_page(request, order_for_screen(number), fresh=True)
 
 
 def _act(request, order: Order, form, key: str, perform):

@@ -57,6 +57,16 @@ UNPAID_STATES = [
 ]
 
 
+# The columns the unpaid panel sorts by besides expiry (order_payment_panel's), and the
+# suffix of the name of the partial index that walks each in order.
+PANEL_SORT_COLUMNS = (
+    ("total", "total"),
+    ("number", "number"),
+    ("estimated_delivery_date", "delivery"),
+    ("last_action_at", "last_action"),
+)
+
+
 # The statuses of finished orders: the partial indexes of the unpaid panel hold the others.
 FINISHED_STATUSES = ["shipped", "cancelled"]
 
@@ -148,6 +158,34 @@ class Order(models.Model):
                 name="order_delivery_risk",
                 condition=Q(estimated_delivery_date__isnull=False)
                 & ~Q(status__in=FINISHED_STATUSES),
+            ),
+            # The unpaid panel sorted by a column: each of its payment-state ranges is a walk
+            # of one of these in the column's order, so a page reads its first rows of each
+            # range instead of sorting every unpaid order. With status, kind and assignee (as
+            # order_payment_panel) the walk and the panel's filters need no table row; without
+            # them SQLite preferred sorting a covering index's whole range.
+            *(
+                models.Index(
+                    fields=["payment_state", column, "id", "status", "kind", "assigned_to"],
+                    name=f"order_panel_by_{name}",
+                    condition=~Q(status__in=FINISHED_STATUSES),
+                )
+                for column, name in PANEL_SORT_COLUMNS
+            ),
+            # The panel's search by account: the matching accounts' live orders, by state.
+            # (The number prefix's index depends on the database: migration 0007.)
+            models.Index(
+                fields=[
+                    "account",
+                    "payment_state",
+                    "payment_expires_at",
+                    "id",
+                    "status",
+                    "kind",
+                    "assigned_to",
+                ],
+                name="order_panel_by_account",
+                condition=~Q(status__in=FINISHED_STATUSES),
             ),
             models.Index(fields=["status", "created_at"], name="order_status_created"),
             # An order's replacement, for the order screen. While every supersedes_id is NULL,
