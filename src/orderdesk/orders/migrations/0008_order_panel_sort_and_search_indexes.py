@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('orders', '0006_order_supersedes_set'),
+        ('orders', '0007_order_crm_version'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
