@@ -45,6 +45,26 @@ def test_metrics_count_orders_authorizations_and_backlog(settings, supervisor):
     assert "# TYPE orderdesk_live_orders gauge" in text
 
 
+def test_a_hold_decided_released_shows_until_the_gateway_confirms(settings, supervisor):
+    from orderdesk.payments.services import void_steps_deliver
+    from orderdesk.workflows.cancellation import order_cancel
+
+    order = make_order()
+    authorize(order)
+    order_cancel(order=order, actor=supervisor)
+    client = Client()
+    client.force_login(supervisor)
+    text = client.get("/metrics").content.decode()
+    assert sample(text, "orderdesk_holds_awaiting_release") == 1
+    assert sample(text, 'orderdesk_gateway_steps_stuck{kind="void",state="unknown"}') == 0
+    with time_machine.travel(now() + timedelta(seconds=settings.ORDERDESK_TASK_STALE_SECONDS + 1)):
+        text = client.get("/metrics").content.decode()
+        assert sample(text, 'orderdesk_gateway_steps_stuck{kind="void",state="overdue"}') == 1
+    void_steps_deliver()
+    text = client.get("/metrics").content.decode()
+    assert sample(text, "orderdesk_holds_awaiting_release") == 0
+
+
 def test_metrics_need_staff_or_the_token(settings, csr, django_assert_max_num_queries):
     settings.ORDERDESK_METRICS_TOKEN = "scrape-me"
     assert Client().get("/metrics").status_code == 401

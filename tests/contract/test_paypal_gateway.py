@@ -12,7 +12,8 @@ from orderdesk.payments.gateways.base import (
     GatewayUnavailable,
     ResultStatus,
 )
-from orderdesk.payments.gateways.paypal import PayPalGateway, paypal_value
+from orderdesk.payments.gateways.paypal import PayPalGateway
+from orderdesk.payments.gateways.paypal_results import paypal_value
 from tests.contract.fakes.paypal_api import CLIENT_ID, CLIENT_SECRET, FakePayPal
 
 
@@ -301,3 +302,19 @@ def test_amounts_become_paypal_decimal_strings_exactly():
     assert paypal_value(50_000, "HUF") == "500"
     with pytest.raises(GatewayError):
         paypal_value(50_001, "HUF")
+
+
+def test_lookup_reports_a_captured_authorization(fake, gateway):
+    held = authorize(gateway, approved_order(fake, gateway))
+    gateway.capture(
+        reference=held.reference, amount=12_500, currency="USD", idempotency_key="cap-1"
+    )
+
+    assert gateway.lookup(reference=held.reference).status == ResultStatus.CAPTURED
+
+
+def test_lookup_reports_an_authorization_past_its_validity_as_expired(fake, gateway):
+    held = authorize(gateway, approved_order(fake, gateway))
+    fake.authorizations[held.reference]["status"] = "EXPIRED"
+
+    assert gateway.lookup(reference=held.reference).status == ResultStatus.EXPIRED

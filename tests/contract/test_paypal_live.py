@@ -11,7 +11,8 @@ import uuid
 import pytest
 
 from orderdesk.payments.gateways.base import ResultStatus
-from orderdesk.payments.gateways.paypal import SANDBOX_API_BASE, PayPalGateway
+from orderdesk.payments.gateways.paypal import PayPalGateway
+from orderdesk.payments.gateways.paypal_transport import SANDBOX_API_BASE
 
 CLIENT_ID = os.environ.get("ORDERDESK_PAYPAL_SANDBOX_CLIENT_ID", "")
 CLIENT_SECRET = os.environ.get("ORDERDESK_PAYPAL_SANDBOX_CLIENT_SECRET", "")

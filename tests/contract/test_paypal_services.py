@@ -7,7 +7,11 @@ import pytest
 from orderdesk.orders.models import OrderStatus, PaymentState
 from orderdesk.payments.gateways import get_gateway
 from orderdesk.payments.models import AuthorizationSource, AuthorizationStatus
-from orderdesk.payments.services import authorization_reconcile, authorization_request
+from orderdesk.payments.services import (
+    authorization_reconcile,
+    authorization_request,
+    void_steps_deliver,
+)
 from orderdesk.workflows.cancellation import order_cancel
 from orderdesk.workflows.shipping import order_ship
 from tests.contract.fakes.paypal_api import CLIENT_ID, CLIENT_SECRET, FakePayPal
@@ -73,6 +77,7 @@ def test_cancelling_an_order_voids_its_paypal_authorization(fake, supervisor):
     authorization = approve_and_authorize(fake, order)
 
     order_cancel(order=order, actor=supervisor, note="customer changed their mind")
+    void_steps_deliver()  # the worker
 
     authorization.refresh_from_db()
     assert authorization.status == AuthorizationStatus.VOIDED

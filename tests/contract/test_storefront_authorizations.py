@@ -11,6 +11,7 @@ from orderdesk.common.clock import now
 from orderdesk.orders.models import Order, PaymentState
 from orderdesk.payments.gateways import get_gateway
 from orderdesk.payments.models import Authorization, AuthorizationStatus
+from orderdesk.payments.services import void_steps_deliver
 from orderdesk.sandbox import server
 from tests.api.conftest import ApiClient, key_for
 from tests.contract.fakes.paypal_api import CLIENT_ID, CLIENT_SECRET, FakePayPal
@@ -139,6 +140,7 @@ def test_a_storefront_stripe_authorization_is_voided_when_the_order_is_cancelled
     answer = supervisor_api.post("/orders/WEB-1/cancel", {"reason": "customer_request"})
 
     assert answer.status_code == 200, answer.content
+    void_steps_deliver()  # the worker
     assert fake_stripe.intents[reference]["status"] == "canceled"
     authorization = Authorization.objects.get(gateway_reference=reference)
     assert authorization.status == AuthorizationStatus.VOIDED
@@ -171,6 +173,7 @@ def test_a_storefront_paypal_authorization_is_voided_when_the_order_is_cancelled
     csr_api.post("/orders", order_body("paypal", 3_000, held("paypal", reference, 3_000)))
 
     assert supervisor_api.post("/orders/WEB-1/cancel", {"reason": "other"}).status_code == 200
+    void_steps_deliver()  # the worker
 
     assert fake_paypal.authorizations[reference]["status"] == "VOIDED"
 

@@ -248,3 +248,29 @@ def test_amounts_go_to_stripe_in_its_own_minor_units():
     assert stripe_amount(12_345, "USD") == 12_345
     assert stripe_amount(500, "JPY") == 500
     assert stripe_amount(5, "ISK") == 500  # Stripe takes ISK as a two-decimal amount
+
+
+def test_lookup_reports_a_captured_intent_with_the_amount_received(fake, gateway):
+    held = authorize(gateway)
+    gateway.capture(
+        reference=held.reference, amount=10_000, currency="USD", idempotency_key="cap-1"
+    )
+
+    found = gateway.lookup(reference=held.reference)
+
+    assert (found.status, found.amount) == (ResultStatus.CAPTURED, 10_000)
+
+
+def test_lookup_reports_a_cancelled_hold_as_voided(fake, gateway):
+    held = authorize(gateway)
+    gateway.void(reference=held.reference, idempotency_key="void-1")
+
+    assert gateway.lookup(reference=held.reference).status == ResultStatus.VOIDED
+
+
+def test_lookup_reports_an_intent_stripe_cancelled_itself_as_expired(fake, gateway):
+    held = authorize(gateway)
+    # Stripe cancels an uncaptured intent past its validity, with the reason `automatic`.
+    fake.intents[held.reference].update(status="canceled", cancellation_reason="automatic")
+
+    assert gateway.lookup(reference=held.reference).status == ResultStatus.EXPIRED

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from orderdesk.orders.models import OrderStatus, PaymentState
 from orderdesk.payments.models import AuthorizationStatus
+from orderdesk.payments.services import void_steps_deliver
 from orderdesk.sandbox.models import SandboxTransaction
 from tests.dashboard.scenario import aged_authorization
 from tests.factories import DECLINE_CARD, authorize, card_token, make_order
@@ -262,12 +263,17 @@ def test_cancel_voids_the_authorization(client, supervisor):
     client.force_login(supervisor)
     response = post(client, "dashboard:order-cancel", order, {"reason": "customer_request"})
     assert response.status_code == 302
+    screen = client.get(reverse("dashboard:order", args=[order.number])).content.decode()
+    assert "Release pending at the gateway: the hold of USD 125.00 (order cancelled)" in screen
+    void_steps_deliver()  # the worker releases the hold
     authorization.refresh_from_db()
     order.refresh_from_db()
     assert (order.status, authorization.status) == (
         OrderStatus.CANCELLED,
         AuthorizationStatus.VOIDED,
     )
+    screen = client.get(reverse("dashboard:order", args=[order.number])).content.decode()
+    assert "Release pending" not in screen
 
 
 def test_an_impossible_status_move_says_why(client, csr):

@@ -326,3 +326,38 @@ def test_the_customer_page_shows_the_amount_once_and_one_card_heading(client, se
     assert text.count("Amount to approve") == 1 and text.count('data-testid="amount"') == 1
     assert "To approve" not in text  # the amount is not repeated below the lines
     assert text.count(">Pay by card<") == 1 and "<legend>Card</legend>" not in text
+
+
+def test_a_hold_no_longer_wanted_tells_the_customer_their_card_was_not_charged(client, sent):
+    from orderdesk.payments.models import AuthorizationSource
+
+    authorize(sent.link.order, source=AuthorizationSource.CUSTOMER_LINK)  # secured since
+    token = token_of(sent)
+    response = client.post(f"/pay/{token}", {"payment_token": card_token()}, follow=True)
+    text = response.content.decode()
+    assert "Your card was not charged" in text and "is being released" in text
+    assert "secured already" in text and "your payment is approved" not in text
+
+
+def test_revoking_a_link_the_customer_is_paying_with_tells_the_csr_what_follows(csr_client, csr):
+    order = make_order()
+    sent = link_send_reauthorization(order=order, actor=csr)
+    PaymentLink.objects.filter(pk=sent.link.pk).update(processing_since=now())  # at the gateway
+    response = csr_client.post(f"/orders/{order.number}/links/{sent.link.pk}/revoke/", follow=True)
+    text = response.content.decode()
+    assert "no longer works" in text
+    assert "The customer was paying with it at that moment" in text
+    assert "the hold is released" in order.events.get(kind="link_revoked").message
+
+
+def test_the_page_of_a_late_answer_says_approved_once_reconciliation_finished_it(client, sent):
+    from orderdesk.payments.gateways.sandbox import inject_faults
+    from orderdesk.payments.services import authorizations_reconcile_unknown
+
+    token = token_of(sent)
+    with inject_faults("timeout", operation="authorize"):
+        response = client.post(f"/pay/{token}", {"payment_token": card_token()}, follow=True)
+    assert "We are checking your payment" in response.content.decode()
+    authorizations_reconcile_unknown(older_than_seconds=0)
+    text = client.get(f"/pay/{token}/done").content.decode()
+    assert "your payment is approved" in text and "700100" in text

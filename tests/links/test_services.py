@@ -33,8 +33,13 @@ from orderdesk.orders.services import (
     order_note_add,
 )
 from orderdesk.payments.gateways.sandbox import inject_faults
-from orderdesk.payments.models import Authorization, AuthorizationSource, AuthorizationStatus
-from orderdesk.payments.services import authorization_reconcile
+from orderdesk.payments.models import (
+    LIVE,
+    Authorization,
+    AuthorizationSource,
+    AuthorizationStatus,
+)
+from orderdesk.payments.services import authorization_reconcile, void_steps_deliver
 from orderdesk.payments.state import payment_state_compute
 from orderdesk.payments.sweep import authorizations_expire
 from orderdesk.sandbox import server
@@ -206,6 +211,7 @@ def test_still_valid_authorization_is_voided_only_after_the_new_one_succeeded(cs
     earlier.refresh_from_db()
     assert earlier.status == AuthorizationStatus.AUTHORIZED  # kept while the new one failed
     assert pay(sent).outcome == Outcome.APPROVED
+    void_steps_deliver()  # the worker releases the replaced hold
     earlier.refresh_from_db()
     assert earlier.status == AuthorizationStatus.VOIDED
     order.refresh_from_db()
@@ -279,21 +285,44 @@ def test_an_expired_link_takes_no_payment(csr):
     assert not Authorization.objects.filter(order=order, source="customer_link").exists()
 
 
-def test_a_request_that_died_after_authorizing_is_not_charged_again(csr):
+def test_a_request_that_died_after_the_gateway_authorized_is_finished_by_reconciliation(csr):
+    from orderdesk.payments.services import authorization_attempt, authorizations_reconcile_unknown
+
     order = expired_order()
     sent = link_send_reauthorization(order=order, actor=csr)
-    from orderdesk.payments.services import authorization_request
-
-    # The authorization a request made before it died (the link stayed open).
-    authorization_request(
+    start = now()
+    # The gateway authorized; the process waiting for the answer died before recording it.
+    authorization_attempt(
         order=order,
         payment_token=card_token(),
         method="card",
         source=AuthorizationSource.CUSTOMER_LINK,
         amount=sent.link.amount,
     )
-    assert pay(sent).outcome == Outcome.APPROVED
+    with time_machine.travel(start + timedelta(minutes=10)):
+        authorizations_reconcile_unknown()
+    sent.link.refresh_from_db()
+    assert sent.link.status == LinkStatus.COMPLETED
+    with pytest.raises(LinkUnavailable):
+        pay(sent)  # used: never a second charge
     assert Authorization.objects.filter(order=order, source="customer_link").count() == 1
+    order.refresh_from_db()
+    assert order.payment_state == PaymentState.AUTHORIZED
+    assert_state_true(order)
+
+
+def test_a_customer_paying_a_link_for_an_order_secured_since_is_released_not_charged(csr):
+    order = expired_order()
+    sent = link_send_reauthorization(order=order, actor=csr)
+    secured = authorize(order, source=AuthorizationSource.CUSTOMER_LINK)  # made after the link
+    result = pay(sent)
+    assert result.outcome == Outcome.RELEASED
+    assert "not charged" in result.message and "secured already" in result.message
+    live = Authorization.objects.filter(order=order, status__in=LIVE)
+    assert list(live) == [secured]
+    sent.link.refresh_from_db()
+    assert sent.link.status == LinkStatus.REVOKED
+    assert_state_true(order)
 
 
 def test_an_approval_leaves_the_timeline_and_the_last_action_in_order(csr):
@@ -313,7 +342,7 @@ def test_an_approval_leaves_the_timeline_and_the_last_action_in_order(csr):
     assert_state_true(order)
 
 
-def test_a_gateway_timeout_leaves_the_payment_unknown_and_the_link_open(csr):
+def test_a_gateway_timeout_leaves_the_payment_unknown_and_reconciliation_finishes_it(csr):
     order = expired_order()
     sent = link_send_reauthorization(order=order, actor=csr)
     with inject_faults("timeout"):
@@ -322,11 +351,15 @@ def test_a_gateway_timeout_leaves_the_payment_unknown_and_the_link_open(csr):
     assert attempt.status == AuthorizationStatus.UNKNOWN
     sent.link.refresh_from_db()
     assert (sent.link.status, sent.link.processing_since) == (LinkStatus.OPEN, None)
-    # The sandbox authorized before the response was lost: reconciliation records it and the
-    # customer's next try completes the link without a second authorization.
+    # The sandbox authorized before the response was lost: reconciliation records it and
+    # finishes the approval as the customer's request would have.
     authorization_reconcile(attempt)
-    assert pay(sent).outcome == Outcome.APPROVED
+    sent.link.refresh_from_db()
+    assert (sent.link.status, sent.link.result_order) == (LinkStatus.COMPLETED, order)
+    with pytest.raises(LinkUnavailable):
+        pay(sent)
     assert Authorization.objects.filter(order=order, source="customer_link").count() == 1
+    assert order.events.filter(kind=EventKind.APPROVED).count() == 1
     assert_state_true(order)
 
 
@@ -411,6 +444,7 @@ def test_price_increase_voids_the_old_orders_authorization(csr):
     old_authorization = authorize(order)
     sent = link_send_price_increase(order=order, actor=csr, lines=NEW_LINES)
     new = pay(sent).order
+    void_steps_deliver()  # the worker releases the replaced order's hold
     old_authorization.refresh_from_db()
     assert old_authorization.status == AuthorizationStatus.VOIDED
     assert old_authorization.order_id == order.pk

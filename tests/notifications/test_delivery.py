@@ -8,11 +8,11 @@ from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
 from orderdesk.common.clock import now
+from orderdesk.config.mail import email_url_parse
 from orderdesk.links.services import link_send_reauthorization
 from orderdesk.notifications.models import EmailStatus, OutboundEmail
 from orderdesk.notifications.services import MAX_ATTEMPTS, email_queue, email_send
 from orderdesk.orders.models import EventKind
-from orderdesk.settings import email_url_parse
 from tests.factories import make_order
 from tests.notifications.smtp import deliver_emails, free_port, html_of, link_in, text_of
 

@@ -4,7 +4,8 @@ import pytest
 
 from orderdesk.common.errors import BusinessRuleError
 from orderdesk.orders.models import CancelReason, EventKind, OrderStatus, PaymentState
-from orderdesk.payments.models import AuthorizationStatus
+from orderdesk.payments.models import AuthorizationStatus, GatewayStep, StepStatus
+from orderdesk.payments.services import void_steps_deliver
 from orderdesk.payments.state import payment_state_compute
 from orderdesk.sandbox.models import SandboxTransaction
 from orderdesk.workflows.cancellation import order_cancel
@@ -18,6 +19,9 @@ def test_cancelling_voids_the_live_authorization_at_the_gateway(supervisor):
     order = make_order()
     authorization = authorize(order)
     order_cancel(order=order, actor=supervisor, reason=CancelReason.CUSTOMER_REQUEST)
+    authorization.refresh_from_db()
+    assert authorization.status == AuthorizationStatus.AUTHORIZED  # decided, not yet sent
+    assert void_steps_deliver() == {StepStatus.SUCCEEDED: 1}
     order.refresh_from_db()
     authorization.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
@@ -38,8 +42,10 @@ def test_cancelling_leaves_failed_authorizations_alone(supervisor):
     order = make_order()
     declined = authorize(order, DECLINE_CARD)
     order_cancel(order=order, actor=supervisor)
+    assert void_steps_deliver() == {}
     declined.refresh_from_db()
     assert declined.status == AuthorizationStatus.DECLINED
+    assert not GatewayStep.objects.exists()
     assert not SandboxTransaction.objects.filter(kind="void").exists()
 
 
@@ -79,20 +85,25 @@ def test_cancelled_order_payment_state_is_void_when_rebuilt(supervisor):
     assert payment_state_compute(order).state == PaymentState.VOID
 
 
-def test_a_void_the_gateway_refuses_is_not_recorded_as_voided(supervisor):
+def test_a_void_refused_because_the_gateway_captured_the_hold_records_the_capture(supervisor):
     from orderdesk.sandbox import server
 
     order = make_order()
     authorization = authorize(order)
-    # Already captured at the gateway (from its console): it cannot be voided any more.
+    # Captured at the gateway (from its console): it cannot be voided any more.
     server.capture(
         reference=authorization.gateway_reference, amount=order.total, idempotency_key="console"
     )
     order_cancel(order=order, actor=supervisor)
+    assert void_steps_deliver() == {StepStatus.FAILED: 1}
     authorization.refresh_from_db()
-    assert authorization.status == AuthorizationStatus.AUTHORIZED
+    assert authorization.status == AuthorizationStatus.CAPTURED
+    assert [capture.amount for capture in authorization.captures.all()] == [order.total]
     assert not order.events.filter(kind=EventKind.AUTHORIZATION_VOIDED).exists()
     note = order.events.filter(kind=EventKind.NOTE).get()
-    assert (
-        note.message == "The gateway refused to void the authorization: authorization not voidable"
+    assert note.message == (
+        "The gateway refused to void the authorization: "
+        "the gateway shows the authorization captured"
     )
+    step = GatewayStep.objects.get()
+    assert (step.kind, step.status) == ("void", StepStatus.FAILED)

@@ -5,7 +5,11 @@ import pytest
 from orderdesk.payments.gateways.base import GatewayError
 from orderdesk.payments.gateways.registry import gateway_name_for, gateways_by_method
 from orderdesk.payments.models import AuthorizationSource, AuthorizationStatus
-from orderdesk.payments.services import authorization_request, authorization_void
+from orderdesk.payments.services import (
+    authorization_request,
+    authorization_void,
+    void_steps_deliver,
+)
 from tests.contract.fakes.stripe_api import SECRET_KEY, FakeStripe
 from tests.factories import card_token, make_order
 
@@ -70,6 +74,7 @@ def test_an_existing_authorization_is_voided_by_the_gateway_that_made_it(setting
     settings.ORDERDESK_GATEWAYS = "card:stripe"  # the business moves its cards to Stripe
 
     authorization_void(authorization, reason="cancelled")
+    void_steps_deliver()
 
     authorization.refresh_from_db()
     assert (authorization.gateway, authorization.status) == ("sandbox", AuthorizationStatus.VOIDED)

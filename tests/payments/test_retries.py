@@ -13,6 +13,7 @@ from orderdesk.payments.models import Authorization, AuthorizationSource, Author
 from orderdesk.payments.services import (
     authorization_reconcile,
     authorizations_reconcile_unknown,
+    void_steps_deliver,
 )
 from orderdesk.payments.sweep import authorizations_expire
 from orderdesk.sandbox.models import SandboxTransaction
@@ -178,6 +179,9 @@ def test_an_authorization_reconciled_after_the_order_was_cancelled_is_voided(csr
         unknown = authorize(order, actor=csr)
     order_cancel(order=order, actor=supervisor)
     settled = authorization_reconcile(unknown)
+    assert settled.status == AuthorizationStatus.AUTHORIZED  # its release is decided...
+    assert void_steps_deliver() == {"succeeded": 1}  # ...and delivered by the worker
+    settled.refresh_from_db()
     assert settled.status == AuthorizationStatus.VOIDED
     ledger = ledger_authorizations(unknown.idempotency_key).get()
     assert ledger.status == "voided"

@@ -7,6 +7,7 @@ import time_machine
 
 from orderdesk.orders.models import EventKind, Order, OrderEvent, PaymentState
 from orderdesk.payments.models import Authorization, AuthorizationSource, AuthorizationStatus
+from orderdesk.payments.services import void_steps_deliver
 from orderdesk.payments.state import payment_state_compute
 from orderdesk.payments.sweep import authorizations_expire
 from orderdesk.workflows.cancellation import order_cancel
@@ -52,6 +53,7 @@ def mixed_book(csr, supervisor):
     cancelled, voided = authorized_at(SWEEP_AT - timedelta(days=40))
     with time_machine.travel(SWEEP_AT - timedelta(days=35), tick=False):
         order_cancel(order=cancelled, actor=supervisor)
+        void_steps_deliver()  # the worker releases the hold
         declined_order = make_order()
         declined = authorize(declined_order, DECLINE_CARD)
     return {
@@ -213,3 +215,15 @@ def test_sweep_reads_the_lapsed_set_from_the_live_expiry_index():
         )
         plan = " ".join(str(row) for row in cursor.fetchall())
     assert "authorization_live_expiry" in plan
+
+
+def test_the_sweep_expires_only_from_the_statuses_the_state_machine_allows():
+    from orderdesk.payments.models import LIVE
+    from orderdesk.payments.statuses import AUTHORIZATION_MACHINE
+    from orderdesk.payments.sweep import expirable
+
+    assert expirable() == tuple(LIVE)  # also the condition of authorization_live_expiry
+    for status in expirable():
+        assert AUTHORIZATION_MACHINE.allowed(status, AuthorizationStatus.EXPIRED)
+    for status in set(AuthorizationStatus.values) - set(expirable()):
+        assert not AUTHORIZATION_MACHINE.allowed(status, AuthorizationStatus.EXPIRED)

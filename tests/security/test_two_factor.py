@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -115,3 +117,36 @@ def test_without_the_setting_supervisors_may_log_in_with_a_password(supervisor):
     client = Client()
     log_in(client, supervisor)
     assert client.get("/dashboard/").status_code == 200
+
+
+def device_queries(client, path="/dashboard/") -> tuple[int, int]:
+    """The page's status and how many of its queries read two-factor devices."""
+    with CaptureQueriesContext(connection) as queries:
+        status = client.get(path).status_code
+    return status, sum('"otp_' in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_staff_page_reads_no_device_when_the_log_in_noted_two_factor_is_off(csr):
+    client = Client()
+    log_in(client, csr)
+    assert device_queries(client) == (200, 0)
+
+
+def test_a_staff_page_of_a_verified_session_reads_its_device_once(csr):
+    enrolling = Client()
+    log_in(enrolling, csr)
+    device, _ = enrol(enrolling, csr)
+    client = Client()
+    log_in(client, csr, code_now(device, later_steps=1))
+    # django-otp loads the session's device to know it still exists: that one read only.
+    assert device_queries(client) == (200, 1)
+    assert device_queries(client) == (200, 1)
+
+
+def test_a_session_made_without_the_log_in_form_asks_once_then_knows(csr):
+    client = Client()
+    client.force_login(csr)  # as the admin's password-only log-in would leave it
+    assert device_queries(client) == (200, 1)
+    assert device_queries(client) == (200, 0)
+    assert device_queries(client, "/security/audit/")[1] == 0
+

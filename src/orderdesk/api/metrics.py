@@ -24,7 +24,13 @@ from orderdesk.common.sql import status_in
 from orderdesk.crm.models import CrmMessage, CrmMessageStatus
 from orderdesk.notifications.models import EmailStatus, OutboundEmail
 from orderdesk.orders.models import FINISHED_STATUSES, Order, PaymentState
-from orderdesk.payments.models import Authorization, AuthorizationStatus
+from orderdesk.payments.models import (
+    Authorization,
+    AuthorizationStatus,
+    GatewayStep,
+    StepKind,
+    StepStatus,
+)
 from orderdesk.payments.state import LIVE as LIVE_AUTHORIZATION
 from orderdesk.unpaid.counts import unpaid_counts
 
@@ -85,6 +91,46 @@ def _authorizations_unknown(moment):
         "Authorizations whose outcome awaits reconciliation with the gateway.",
         [(None, unknown)],
     )
+
+
+def _holds_awaiting_release(moment):
+    # From the partial index gateway_step_open.
+    voids = GatewayStep.objects.filter(
+        status_in([StepStatus.PENDING, StepStatus.UNKNOWN]), kind=StepKind.VOID
+    ).count()
+    return _gauge(
+        "orderdesk_holds_awaiting_release",
+        "Holds orderdesk has decided to void that the gateway has not confirmed released.",
+        [(None, voids)],
+    )
+
+
+def _gateway_steps_stuck(moment):
+    """Captures and voids whose answer is unknown, and pending ones overdue (due for longer
+    than a task may run: the relay or reconciliation will take them up)."""
+    open_steps = GatewayStep.objects.filter(status_in([StepStatus.PENDING, StepStatus.UNKNOWN]))
+    cutoff = moment - stale_after()
+    overdue = open_steps.filter(status=StepStatus.PENDING).filter(
+        Q(next_attempt_at__lte=cutoff) | Q(next_attempt_at__isnull=True, created_at__lte=cutoff)
+    )
+    unknown = open_steps.filter(status=StepStatus.UNKNOWN)
+    by_state = {
+        state: dict(rows.values_list("kind").annotate(n=Count("id")).order_by())
+        for state, rows in (("unknown", unknown), ("overdue", overdue))
+    }
+    samples = [
+        ((kind, state), found.get(kind, 0))
+        for state, found in by_state.items()
+        for kind in StepKind.values
+    ]
+    family = GaugeMetricFamily(
+        "orderdesk_gateway_steps_stuck",
+        "Capture and void steps awaiting reconciliation (unknown) or overdue, by kind.",
+        labels=["kind", "state"],
+    )
+    for labels, value in samples:
+        family.add_metric(list(labels), value)
+    return family
 
 
 def _crm_messages(moment):
@@ -156,6 +202,8 @@ FAMILIES = (
     _unpaid_by_group,
     _authorizations_expiring,
     _authorizations_unknown,
+    _holds_awaiting_release,
+    _gateway_steps_stuck,
     _crm_messages,
     _tasks_pending,
     _outbox_overdue,

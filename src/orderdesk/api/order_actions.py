@@ -22,7 +22,6 @@ from orderdesk.links.services import (
     link_send_reauthorization,
 )
 from orderdesk.notifications.selectors import emails_for_order
-from orderdesk.orders.services import LineInput
 from orderdesk.payments.models import AuthorizationSource
 from orderdesk.payments.services import authorization_request
 
@@ -108,15 +107,7 @@ def price_increase_send(
 ):
     require_permission(request, "orders.send_payment_link")
     order = _order(number)
-    lines = [
-        LineInput(
-            description=line.description,
-            unit_price=line.unit_price,
-            quantity=line.quantity,
-            sku=line.sku,
-        )
-        for line in payload.lines
-    ]
+    lines = [line.as_line() for line in payload.lines]
 
     def perform():
         sent = link_send_price_increase(order=order, actor=request.auth, lines=lines)

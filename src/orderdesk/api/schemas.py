@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from orderdesk.orders.services import LineInput
+
 MAX_MINOR = 10**11  # a billion in major units is far beyond any order; keeps sums in BIGINT
 MAX_QUANTITY = 10_000
 MAX_LINES = 200
@@ -113,6 +115,10 @@ class LineIn(Body):
     unit_price: Minor
     quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)] = 1
     sku: Text(64) = ""
+
+    def as_line(self) -> LineInput:
+        """The line as the order services take it."""
+        return LineInput(self.description, self.unit_price, self.quantity, self.sku)
 
 
 class StorefrontAuthorizationIn(Body):

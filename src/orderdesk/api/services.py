@@ -20,7 +20,6 @@ from orderdesk.common.clock import now
 from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.permissions import require
 from orderdesk.orders.models import Order
-from orderdesk.orders.services import LineInput
 from orderdesk.payments.models import AuthorizationSource
 from orderdesk.workflows.intake import order_open
 
@@ -127,15 +126,7 @@ def _order_insert(payload: OrderCreateIn, actor) -> Order:
                 account=account,
                 kind=payload.kind,
                 payment_method=payload.payment_method,
-                lines=[
-                    LineInput(
-                        description=line.description,
-                        unit_price=line.unit_price,
-                        quantity=line.quantity,
-                        sku=line.sku,
-                    )
-                    for line in payload.lines
-                ],
+                lines=[line.as_line() for line in payload.lines],
                 currency=payload.currency,
                 quoted_total=payload.quoted_total,
                 number=payload.number,

@@ -27,3 +27,7 @@ class StateMachine:
 
     def targets(self, current: str) -> frozenset[str]:
         return self.transitions.get(current, frozenset())
+
+    def sources(self, target: str) -> tuple[str, ...]:
+        """Every status that may move to `target`, in the table's order."""
+        return tuple(state for state, targets in self.transitions.items() if target in targets)

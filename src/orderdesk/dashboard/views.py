@@ -264,6 +264,11 @@ def order_ship(request, number: str):
             order=order, actor=request.user, override_reason=data["override_reason"]
         )
         shipped = order_for_screen(order.number)
+        if shipped.status != "shipped":
+            return messages.WARNING, (
+                f"The gateway has not answered the capture yet: it is being confirmed with the "
+                f"gateway, and order {order.number} ships once it is."
+            )
         if shipped.events.filter(kind="overridden").exists():
             return messages.WARNING, f"Order {order.number} shipped with the ship gate overridden."
         return (

@@ -121,11 +121,17 @@ def revoke(request, number: str, link_id: int):
     order = _order(request, number)
     link = get_object_or_404(PaymentLink, pk=link_id, order=order)
     try:
-        services.link_revoke(link=link, actor=request.user)
+        link = services.link_revoke(link=link, actor=request.user)
     except BusinessRuleError as refusal:
         messages.error(request, f"Link not revoked: {refusal.reason}")
     else:
         messages.success(request, f"The payment link sent to {link.sent_to} no longer works.")
+        if services.link_payment_in_progress(link):
+            messages.warning(
+                request,
+                "The customer was paying with it at that moment: if the payment service "
+                "approves, that hold is released at once and the customer is told so.",
+            )
     return HttpResponseRedirect(order_screen_url(order))
 
 

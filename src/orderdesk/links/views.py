@@ -23,7 +23,7 @@ from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.money import format_minor
 from orderdesk.links import services
 from orderdesk.links.forms import CheckoutForm
-from orderdesk.links.models import LinkPurpose
+from orderdesk.links.models import LinkPurpose, LinkStatus
 from orderdesk.links.ratelimit import request_allowed
 from orderdesk.links.selectors import link_by_token, link_is_usable, link_summary
 from orderdesk.links.services import LinkBusy, LinkUnavailable, Outcome
@@ -34,6 +34,7 @@ OUTCOME_TEMPLATES = {
     Outcome.DECLINED: "links/outcome_declined.html",
     Outcome.LOCKED: "links/outcome_locked.html",
     Outcome.PENDING: "links/outcome_pending.html",
+    Outcome.RELEASED: "links/outcome_released.html",
 }
 
 
@@ -220,4 +221,15 @@ def done(request, token: str, link):
     remembered = _outcome_remembered(request, token)
     if not isinstance(remembered, dict) or remembered["outcome"] not in OUTCOME_TEMPLATES:
         return _unavailable(request)
+    remembered = _outcome_now(remembered, link)
     return render(request, OUTCOME_TEMPLATES[remembered["outcome"]], remembered)
+
+
+def _outcome_now(remembered: dict, link) -> dict:
+    """A payment whose answer was late: once reconciliation completed the link with it, the
+    browser that paid is told it was approved (on the order that replaced, if any)."""
+    if remembered["outcome"] != Outcome.PENDING or link is None:
+        return remembered
+    if link.status != LinkStatus.COMPLETED or link.result_order is None:
+        return remembered
+    return {**remembered, "outcome": Outcome.APPROVED, "order_number": link.result_order.number}

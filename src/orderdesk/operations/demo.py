@@ -26,6 +26,7 @@ from orderdesk.operations.demo_builder import SEED, DemoBuilder, PlannedOrder
 from orderdesk.orders.models import (
     Order,
 )
+from orderdesk.payments.services import void_steps_deliver
 from orderdesk.payments.sweep import authorizations_expire
 
 FIRST_NUMBER = 10001
@@ -104,6 +105,7 @@ def demo_load(*, order_count: int = 200, write: Callable[[str], None] = print) -
         made[item.scenario] += 1
         if done % 20 == 0 or done == len(missing):
             write(f"  demo orders: {done}/{len(missing)} planned (a replaced pair counts once)")
+    void_steps_deliver()  # the holds the demo's cancellations released, as the worker would
     expired = authorizations_expire()
     if expired:
         write(f"  expiry sweep: {expired} authorizations expired")

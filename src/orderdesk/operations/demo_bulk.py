@@ -72,6 +72,7 @@ def _text(expression: str) -> str:
 BUCKET = "(n % 20)"
 UNPAID = "((n / 20) % 6)"
 CREATED_DAYS_AGO = "(n % 400 + 1)"
+TOTAL = "(1000 + (n * 37) % 50000)"  # the order's total and its authorization's amount
 
 
 def _case(unpaid: list[str], *, paid: str, live: str, cancelled: str, terms: str) -> str:
@@ -90,10 +91,6 @@ def order_columns(naming: BulkNaming) -> dict[str, str]:
     # One SQL expression per column of the orders table: longer than 40 lines because it is
     # a table of columns, read top to bottom, not steps.
     created = _at(f"-{CREATED_DAYS_AGO}")
-    soon = _at("(n % 120) / 24.0")  # within 5 days
-    later = _at("6 + (n % 22)")
-    lapsed = _at("-(1 + n % 20)")
-    total = "(1000 + (n * 37) % 50000)"
     return {
         "id": f"({naming.order_base} + n)",
         "number": f"'{naming.number_prefix}' || " + _text("n"),
@@ -108,8 +105,8 @@ def order_columns(naming: BulkNaming) -> dict[str, str]:
         ),
         "cancel_reason": f"(CASE WHEN {BUCKET} = 17 THEN 'customer_request' ELSE '' END)",
         "currency": "'USD'",
-        "quoted_total": f"(CASE WHEN {BUCKET} = 0 AND {UNPAID} = 4 THEN 0 ELSE {total} END)",
-        "total": f"(CASE WHEN {BUCKET} = 0 AND {UNPAID} = 4 THEN 0 ELSE {total} END)",
+        "quoted_total": f"(CASE WHEN {BUCKET} = 0 AND {UNPAID} = 4 THEN 0 ELSE {TOTAL} END)",
+        "total": f"(CASE WHEN {BUCKET} = 0 AND {UNPAID} = 4 THEN 0 ELSE {TOTAL} END)",
         "payment_method": (
             f"(CASE WHEN {BUCKET} = 18 THEN 'terms' WHEN n % 4 = 0 THEN 'paypal' ELSE 'card' END)"
         ),
@@ -132,9 +129,9 @@ def order_columns(naming: BulkNaming) -> dict[str, str]:
             cancelled="'void'",
             terms="'not_required'",
         ),
-        "payment_expires_at": _expiry(soon=soon, later=later, lapsed=lapsed),
+        "payment_expires_at": _authorization_expiry(),
         "authorized_amount": _case(
-            ["0", total, total, "0", "0", total], paid="0", live=total, cancelled="0", terms="0"
+            ["0", TOTAL, TOTAL, "0", "0", TOTAL], paid="0", live=TOTAL, cancelled="0", terms="0"
         ),
         "last_action": "'Order created'",
         "last_action_at": created,
@@ -151,18 +148,26 @@ def _expiry(*, soon: str, later: str, lapsed: str) -> str:
     )
 
 
+def _authorization_expiry() -> str:
+    """When the n-th order's authorization expires, NULL where it has none: the order's
+    payment_expires_at and the authorization's expires_at are this one expression."""
+    return _expiry(
+        soon=_at("(n % 120) / 24.0"),  # within 5 days
+        later=_at("6 + (n % 22)"),
+        lapsed=_at("-(1 + n % 20)"),
+    )
+
+
 def authorization_columns(naming: BulkNaming) -> dict[str, str]:
     created = _at(f"-{CREATED_DAYS_AGO}")
-    expires = _expiry(
-        soon=_at("(n % 120) / 24.0"), later=_at("6 + (n % 22)"), lapsed=_at("-(1 + n % 20)")
-    )
+    expires = _authorization_expiry()
     return {
         "id": f"({naming.authorization_base} + n)",
         "order_id": f"({naming.order_base} + n)",
         "gateway": "'sandbox'",
         "method": "(CASE WHEN n % 4 = 0 THEN 'paypal' ELSE 'card' END)",
         "gateway_reference": f"'auth_{naming.number_prefix}' || " + _text("n"),
-        "amount": "(1000 + (n * 37) % 50000)",
+        "amount": TOTAL,
         "currency": "'USD'",
         "status": _case(
             ["'declined'", "'expired'", "'expired'", "'voided'", "'voided'", "'authorized'"],

@@ -15,6 +15,9 @@ JOBS = [
     "orderdesk.links.services.links_expire",
     "orderdesk.notifications.services.emails_relay",
     "orderdesk.crm.delivery.crm_messages_relay",
+    "orderdesk.payments.services.void_steps_relay",
+    "orderdesk.payments.services.void_steps_reconcile",
+    "orderdesk.workflows.shipping.shipments_reconcile",
 ]
 
 

@@ -181,3 +181,78 @@ class GatewayEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway} {self.event_id} {self.kind}"
+
+
+class StepKind(models.TextChoices):
+    CAPTURE = "capture", "Capture"
+    VOID = "void", "Void"
+
+
+class StepStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # recorded; the call is due, under way or to be retried
+    UNKNOWN = "unknown", "Unknown (awaiting reconciliation)"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"  # no longer wanted; no call made for it since
+
+
+# A step the gateway may still act on (or may have acted on unseen).
+STEP_OPEN = (StepStatus.PENDING, StepStatus.UNKNOWN)
+
+
+class GatewayStep(models.Model):
+    """A capture or void at the gateway: recorded with its idempotency key and purpose before
+    the call, the answer recorded after, settled by reconciliation when it never came. A
+    `Capture` row is the money record made when a capture step succeeds."""
+
+    kind = models.CharField(max_length=10, choices=StepKind.choices)
+    authorization = models.ForeignKey(Authorization, on_delete=models.PROTECT, related_name="steps")
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="gateway_steps"
+    )
+    amount = models.BigIntegerField(default=0, help_text="captures only")
+    currency = models.CharField(max_length=3)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    purpose = models.CharField(max_length=300)
+    status = models.CharField(max_length=20, choices=StepStatus.choices, default=StepStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    # A delivery in progress holds the step until then (a lease, as the CRM outbox does).
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The task last enqueued to deliver this step (orderdesk.common.outbox).
+    task_id = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The database's own guard against a second capture or void in flight.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(kind="capture", status__in=["pending", "unknown"]),
+                name="gateway_step_one_capture_in_flight",
+            ),
+            models.UniqueConstraint(
+                fields=["authorization"],
+                condition=Q(kind="void", status__in=["pending", "unknown"]),
+                name="gateway_step_one_void_in_flight",
+            ),
+        ]
+        indexes = [
+            # Open steps: the relay, reconciliation, the order screen and /metrics read these
+            # few rows without scanning every step.
+            models.Index(
+                fields=["kind", "created_at"],
+                name="gateway_step_open",
+                condition=Q(status__in=["pending", "unknown"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.idempotency_key} {self.status}"

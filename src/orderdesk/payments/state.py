@@ -144,16 +144,21 @@ def _aware(value):
 
 
 def payment_state_compute(
-    order: Order, at: datetime | None = None, *, link: CustomerLinkFacts | None = None
+    order: Order,
+    at: datetime | None = None,
+    *,
+    link: CustomerLinkFacts | None = None,
+    records: PaymentRecords | None = None,
 ) -> PaymentSnapshot:
     """The payment state from the records; `link`, when given, replaces the link facts
-    stored on the order (the link workflow passes what it is about to store)."""
+    stored on the order (the link workflow passes what it is about to store); `records`,
+    when given, were read under the order's lock by a caller that changed none since."""
     moment = at or now()
     if order.status == OrderStatus.CANCELLED:
         return PaymentSnapshot(PaymentState.VOID)
     if order.payment_method == PaymentMethod.TERMS:
         return PaymentSnapshot(PaymentState.NOT_REQUIRED)
-    records = payment_records_read(order)
+    records = records or payment_records_read(order)
     link = link or records.link
     open_link, authorizations = link.open, records.authorizations
     outstanding = order.total - records.paid
@@ -167,21 +172,21 @@ def payment_state_compute(
     current = _current(authorizations, moment)
     lapsed = None if current else _latest_lapsed(authorizations)
     shown = current or lapsed
-    expires_at = shown.expires_at if shown else None
-    amount = shown.amount if shown else 0
-    if open_link:
-        state = PaymentState.AWAITING_CUSTOMER
-    elif price_increase_declined(link.declined_at, authorizations):
-        state = PaymentState.AWAITING_PRICE
-    elif _last_attempt_failed(authorizations):
-        state = PaymentState.FAILED
-    elif current is not None and current.amount >= outstanding:
-        state = PaymentState.AUTHORIZED
-    elif lapsed is not None:
-        state = PaymentState.EXPIRED
-    else:
-        state = PaymentState.UNAUTHORIZED
-    return PaymentSnapshot(state, expires_at, amount)
+    state = _state_of(link, authorizations, current, lapsed, outstanding)
+    return PaymentSnapshot(state, shown and shown.expires_at, shown.amount if shown else 0)
+
+
+def _state_of(link: CustomerLinkFacts, authorizations, current, lapsed, outstanding: int) -> str:
+    """The state of an order that owes money, in the unpaid panel's order of urgency."""
+    if link.open:
+        return PaymentState.AWAITING_CUSTOMER
+    if price_increase_declined(link.declined_at, authorizations):
+        return PaymentState.AWAITING_PRICE
+    if _last_attempt_failed(authorizations):
+        return PaymentState.FAILED
+    if current is not None and current.amount >= outstanding:
+        return PaymentState.AUTHORIZED
+    return PaymentState.EXPIRED if lapsed is not None else PaymentState.UNAUTHORIZED
 
 
 def _by_expiry(authorization: AuthorizationFacts):
@@ -237,12 +242,13 @@ def payment_state_refresh(
     *,
     also: tuple[str, ...] = (),
     link: CustomerLinkFacts | None = None,
+    records: PaymentRecords | None = None,
 ) -> PaymentSnapshot:
     """Store the payment state on the order; `also` names other columns of the order whose
     values are set on the instance and not written yet (the last action of a timeline row
     recorded with `defer_last_action=True`), so that one UPDATE writes them all. `link`,
     from the link workflow, is stored with it."""
-    snapshot = payment_state_compute(order, at, link=link)
+    snapshot = payment_state_compute(order, at, link=link, records=records)
     if link is not None:
         order.customer_link_open, order.price_declined_at = link.open, link.declined_at
         also = (*also, *LINK_FIELDS)

@@ -24,10 +24,15 @@ from orderdesk.common.locks import advisory_lock
 from orderdesk.common.sql import sql_literals
 from orderdesk.orders.models import EventKind, Order, OrderEvent, OrderStatus, PaymentState
 from orderdesk.payments.models import Authorization, AuthorizationStatus
-from orderdesk.payments.state import LIVE
+from orderdesk.payments.statuses import AUTHORIZATION_MACHINE
 
 SWEEP_LOCK_KEY = 7_100_029
 LAPSED_TABLE = "payments_sweep_lapsed"  # SQLite only: temporary, dropped before the end
+
+
+def expirable() -> tuple[str, ...]:
+    """The statuses the authorization machine allows to move to `expired`."""
+    return AUTHORIZATION_MACHINE.sources(AuthorizationStatus.EXPIRED)
 
 
 def _names() -> dict[str, str]:
@@ -36,8 +41,9 @@ def _names() -> dict[str, str]:
         "authorization": quote(Authorization._meta.db_table),
         "order": quote(Order._meta.db_table),
         "event": quote(OrderEvent._meta.db_table),
-        # In literals, as authorization_live_expiry declares them (see orderdesk.common.sql).
-        "live": sql_literals(LIVE),
+        # Only from the statuses the state machine lets expire (the live ones), in literals
+        # as authorization_live_expiry declares them (see orderdesk.common.sql).
+        "live": sql_literals(expirable()),
     }
 
 

@@ -120,22 +120,31 @@ def authorize(
     return _record(**fields)
 
 
+def _authorization_locked(reference: str) -> SandboxTransaction | None:
+    """The authorization a capture or void acts on, locked until the step is recorded."""
+    return (
+        SandboxTransaction.objects.select_for_update()
+        .filter(reference=reference, kind=Kind.AUTHORIZATION)
+        .first()
+    )
+
+
+def _step(kind: str, prefix: str, idempotency_key: str, reference: str) -> dict:
+    """The fields of a capture or void of the authorization `reference`."""
+    return {
+        "reference": new_reference(prefix),
+        "kind": kind,
+        "idempotency_key": idempotency_key,
+        "parent_reference": reference,
+    }
+
+
 def capture(*, reference: str, amount: int, idempotency_key: str) -> SandboxTransaction:
     if found := _existing(Kind.CAPTURE, idempotency_key):
         return found
     with transaction.atomic(using=LEDGER):
-        auth = (
-            SandboxTransaction.objects.select_for_update()
-            .filter(reference=reference, kind=Kind.AUTHORIZATION)
-            .first()
-        )
-        fields = {
-            "reference": new_reference("cap"),
-            "kind": Kind.CAPTURE,
-            "idempotency_key": idempotency_key,
-            "parent_reference": reference,
-            "amount": amount,
-        }
+        auth = _authorization_locked(reference)
+        fields = _step(Kind.CAPTURE, "cap", idempotency_key, reference) | {"amount": amount}
         if auth is None or auth.status != "authorized" or amount > auth.amount:
             fields.update(status="declined", decline_code="authorization_not_capturable")
         else:
@@ -149,17 +158,8 @@ def void(*, reference: str, idempotency_key: str) -> SandboxTransaction:
     if found := _existing(Kind.VOID, idempotency_key):
         return found
     with transaction.atomic(using=LEDGER):
-        auth = (
-            SandboxTransaction.objects.select_for_update()
-            .filter(reference=reference, kind=Kind.AUTHORIZATION)
-            .first()
-        )
-        fields = {
-            "reference": new_reference("void"),
-            "kind": Kind.VOID,
-            "idempotency_key": idempotency_key,
-            "parent_reference": reference,
-        }
+        auth = _authorization_locked(reference)
+        fields = _step(Kind.VOID, "void", idempotency_key, reference)
         if auth is None or auth.status not in ("authorized", "voided"):
             fields.update(status="declined", decline_code="authorization_not_voidable")
         else:
@@ -175,3 +175,10 @@ def fetch_authorization(*, idempotency_key: str) -> SandboxTransaction | None:
 
 def authorization_by_reference(*, reference: str) -> SandboxTransaction | None:
     return SandboxTransaction.objects.filter(kind=Kind.AUTHORIZATION, reference=reference).first()
+
+
+def captured_amount(*, reference: str) -> int:
+    captures = SandboxTransaction.objects.filter(
+        kind=Kind.CAPTURE, parent_reference=reference, status="captured"
+    )
+    return sum(captures.values_list("amount", flat=True))

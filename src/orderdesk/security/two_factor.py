@@ -35,9 +35,12 @@ def two_factor_enabled(user) -> bool:
 
 def two_factor_enabled_for_session(request) -> bool:
     """Known at log-in (the log-in form and enrolment note it in the session); a session made
-    otherwise (the admin's log-in) asks the database."""
+    otherwise (the admin's log-in) asks the database once and notes the answer, as log-in
+    would have: a staff page then asks nothing more."""
     known = request.session.get(SESSION_KEY)
-    return two_factor_enabled(request.user) if known is None else known
+    if known is None:
+        known = request.session[SESSION_KEY] = two_factor_enabled(request.user)
+    return known
 
 
 def two_factor_required(user, *, required_for_supervisors: bool) -> bool:

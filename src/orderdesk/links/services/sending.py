@@ -21,7 +21,11 @@ from orderdesk.links.selectors import (
     price_increase_availability,
     reauthorization_availability,
 )
-from orderdesk.links.services.records import _payment_state_refresh
+from orderdesk.links.services.records import (
+    _payment_state_refresh,
+    link_payment_in_progress,
+    link_transition,
+)
 from orderdesk.links.tokens import token_new
 from orderdesk.notifications.services import email_queue
 from orderdesk.orders.events import event_record
@@ -162,16 +166,24 @@ def _link_create(
 
 
 def _links_revoke_open(order: Order, *, actor, reason: str) -> None:
+    """Revoke the order's open link (the caller holds the order's lock)."""
     for link in PaymentLink.objects.select_for_update().filter(order=order, status=LinkStatus.OPEN):
-        link.status = LinkStatus.REVOKED
-        link.save(update_fields=["status"])
-        event_record(
-            order,
-            EventKind.LINK_REVOKED,
-            f"Payment link sent to {link.sent_to} revoked: {reason}",
+        link_transition(
+            link,
+            LinkStatus.REVOKED,
+            text=f"Payment link sent to {link.sent_to} revoked: {reason}{_in_progress_note(link)}",
+            order=order,
             actor=actor,
-            details={"link": link.pk},
         )
+
+
+def _in_progress_note(link: PaymentLink) -> str:
+    if not link_payment_in_progress(link):
+        return ""
+    return (
+        " (the customer's payment was at the payment service: if it is approved, "
+        "the hold is released and the customer is told)"
+    )
 
 
 def _link_email(link: PaymentLink, token: str) -> None:
@@ -191,18 +203,21 @@ def _link_email(link: PaymentLink, token: str) -> None:
 
 @transaction.atomic
 def link_revoke(*, link: PaymentLink, actor) -> PaymentLink:
+    """A CSR revokes the link. While the customer's payment is at the gateway the revoke still
+    holds: the approval, recorded after it under the order's lock, releases the new hold and
+    tells the customer so (`link_payment_in_progress` lets the screen say it)."""
     require(actor, "orders.send_payment_link")
+    order = lock_one(Order.objects, pk=link.order_id)  # always the order, then its link
     link = lock_one(PaymentLink.objects, pk=link.pk)
     if link.status != LinkStatus.OPEN:
         raise BusinessRuleError(f"The link is {link.get_status_display().lower()} already.")
-    link.status = LinkStatus.REVOKED
-    link.save(update_fields=["status"])
-    event_record(
-        link.order,
-        EventKind.LINK_REVOKED,
-        f"Payment link sent to {link.sent_to} revoked",
+    link_transition(
+        link,
+        LinkStatus.REVOKED,
+        text=f"Payment link sent to {link.sent_to} revoked{_in_progress_note(link)}",
+        order=order,
         actor=actor,
-        details={"link": link.pk},
+        processing_since=link.processing_since,  # the customer's request still ends its claim
     )
-    _payment_state_refresh(link.order)
+    _payment_state_refresh(order)
     return link

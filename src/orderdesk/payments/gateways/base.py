@@ -23,6 +23,7 @@ class ResultStatus:
     ERROR = "error"
     CAPTURED = "captured"
     VOIDED = "voided"
+    EXPIRED = "expired"
     NOT_FOUND = "not_found"
 
 
@@ -83,6 +84,12 @@ class Gateway(Protocol):
 
         `reference` is the instrument reference recorded when the authorization began.
         """
+        ...
+
+    def lookup(self, *, reference: str) -> GatewayResult:
+        """What the gateway holds now for the authorization `reference`: AUTHORIZED (still
+        held), CAPTURED (`amount` captured so far), VOIDED, EXPIRED, or NOT_FOUND. Capture
+        and void steps whose answer was lost or refused are settled from it."""
         ...
 
     def token_reference(self, payment_token: str) -> str:

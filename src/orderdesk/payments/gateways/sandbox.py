@@ -144,20 +144,23 @@ class SandboxGateway:
         return payment_token if payment_token.startswith("paypal:") else ""
 
     def fetch(self, *, idempotency_key, reference=""):
-        record = self._call(
-            "fetch", server.fetch_authorization, idempotency_key=idempotency_key
-        )
+        record = self._call("fetch", server.fetch_authorization, idempotency_key=idempotency_key)
         if record is None:
             return GatewayResult(status=ResultStatus.NOT_FOUND)
         # A captured or voided authorization was authorized when it was made.
         return _result(record)
 
     def lookup(self, *, reference):
-        """An authorization made elsewhere (the storefront's own call), by its reference."""
-        record = server.authorization_by_reference(reference=reference)
+        """An authorization by its reference, as the ledger holds it now (a captured one
+        with the amount captured), through the same faults as `fetch`."""
+        record = self._call("fetch", server.authorization_by_reference, reference=reference)
         if record is None:
             return GatewayResult(status=ResultStatus.NOT_FOUND, reference=reference)
-        return _result(record)
+        result = _result(record)
+        if record.status == ResultStatus.CAPTURED:
+            amount = server.captured_amount(reference=reference)
+            result = GatewayResult(**{**result.__dict__, "amount": amount})
+        return result
 
     # Hosted approval step (PayPal-style): where to send the customer, and back.
     def approval_start(self, *, amount, currency, return_url) -> tuple[str, str]:

@@ -136,6 +136,18 @@ def _intent_outcome(intent: dict) -> GatewayResult:
     )
 
 
+def _hold_outcome(intent: dict) -> GatewayResult:
+    """A hold as it stands: captured for `amount_received`; cancelled by Stripe itself
+    (`cancellation_reason` automatic: an uncaptured intent past its validity) is expired."""
+    currency = (intent.get("currency") or "").upper()
+    if intent.get("status") == "succeeded":
+        received = orderdesk_amount(intent.get("amount_received") or 0, currency)
+        return _intent_result(intent, ResultStatus.CAPTURED, amount=received)
+    if intent.get("status") == "canceled" and intent.get("cancellation_reason") == "automatic":
+        return _intent_result(intent, ResultStatus.EXPIRED)
+    return _intent_outcome(intent)
+
+
 def _search_literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -260,7 +272,8 @@ class StripeGateway:
         return _intent_result(intent, ResultStatus.VOIDED)
 
     def lookup(self, *, reference: str) -> GatewayResult:
-        """A PaymentIntent made elsewhere (the storefront's checkout), by its id."""
+        """A PaymentIntent by its id, as it stands: a storefront's hold, or one whose capture
+        or cancel orderdesk needs to settle."""
         if not reference.startswith("pi_"):
             return GatewayResult(status=ResultStatus.NOT_FOUND, reference=reference)
         try:
@@ -271,7 +284,7 @@ class StripeGateway:
             )
         except stripe.InvalidRequestError:
             return GatewayResult(status=ResultStatus.NOT_FOUND, reference=reference)
-        return _intent_outcome(intent)
+        return _hold_outcome(intent)
 
     def token_reference(self, payment_token):
         return payment_token if payment_token.startswith("pm_") else ""

@@ -1,10 +1,10 @@
 """Payment lifecycle: authorize, capture at shipment, void, reconcile.
 
-Gateway calls happen between two short transactions: the first records a `pending`
-authorization with its idempotency key (and refuses if another one is in flight for the
-order, so concurrent clicks never authorize twice); the second records the outcome. A
-timeout leaves the authorization `unknown` until `authorization_reconcile` asks the
-gateway what happened with that key. Other apps import from this package, never from
+Every gateway call happens between two short transactions: the first records the step (a
+`pending` authorization, or a capture or void step) with its idempotency key (and refuses
+if another one is in flight for the order, so concurrent clicks never act twice); the
+second records the outcome. A timeout leaves the step `unknown` until reconciliation asks
+the gateway what happened (`authorization_reconcile`, `steps_reconcile`). Other apps import from this package, never from
 its modules.
 """
 
@@ -15,9 +15,10 @@ from orderdesk.payments.services.authorization import (
     outstanding_amount,
 )
 from orderdesk.payments.services.capture import (
-    authorization_capture,
-    authorization_void,
-    authorizations_void_all,
+    capture_in_flight,
+    capture_step_begin,
+    capture_step_call,
+    capture_step_record,
     external_payment_record,
 )
 from orderdesk.payments.services.gateway_events import gateway_event_record
@@ -25,10 +26,23 @@ from orderdesk.payments.services.reconciliation import (
     authorization_reconcile,
     authorizations_reconcile_unknown,
 )
+from orderdesk.payments.services.steps import (
+    hold_fetch,
+    step_lock,
+    steps_reconcile,
+    void_steps_relay,
+)
 from orderdesk.payments.services.storefront import (
     StorefrontAuthorization,
     storefront_authorization_check,
     storefront_authorization_record,
+)
+from orderdesk.payments.services.voids import (
+    authorization_void,
+    authorizations_void_all,
+    void_step_settle,
+    void_steps_deliver,
+    void_steps_reconcile,
 )
 
 __all__ = [
@@ -38,10 +52,20 @@ __all__ = [
     "authorization_settle",
     "authorization_reconcile",
     "authorizations_reconcile_unknown",
-    "authorization_capture",
+    "capture_in_flight",
+    "capture_step_begin",
+    "capture_step_call",
+    "capture_step_record",
+    "hold_fetch",
+    "step_lock",
+    "steps_reconcile",
+    "void_steps_reconcile",
     "authorization_void",
     "authorizations_void_all",
     "external_payment_record",
+    "void_step_settle",
+    "void_steps_deliver",
+    "void_steps_relay",
     "gateway_event_record",
     "StorefrontAuthorization",
     "storefront_authorization_check",

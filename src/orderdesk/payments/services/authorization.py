@@ -27,6 +27,7 @@ from orderdesk.payments.models import (
     AuthorizationStatus,
 )
 from orderdesk.payments.policy import expiry_for
+from orderdesk.payments.services.transitions import authorization_transition
 from orderdesk.payments.state import amount_paid, current_authorization, payment_state_refresh
 
 logger = logging.getLogger(__name__)
@@ -35,9 +36,8 @@ logger = logging.getLogger(__name__)
 IN_FLIGHT = (AuthorizationStatus.PENDING, AuthorizationStatus.UNKNOWN)
 
 
-# What recording a gateway's answer changes on an authorization.
+# What recording a gateway's answer changes on an authorization, besides its status.
 SETTLED_FIELDS = (
-    "status",
     "gateway_reference",
     "card_brand",
     "card_last4",
@@ -46,7 +46,6 @@ SETTLED_FIELDS = (
     "message",
     "authorized_at",
     "expires_at",
-    "updated_at",
 )
 
 
@@ -207,16 +206,14 @@ def _refuse_when_secured(order: Order) -> None:
 
 @transaction.atomic
 def _authorization_unknown(authorization: Authorization, message: str) -> Authorization:
-    authorization = lock_one(Authorization.objects, pk=authorization.pk)
-    authorization.status = AuthorizationStatus.UNKNOWN
+    authorization = lock_one(Authorization.objects.select_related("order"), pk=authorization.pk)
     authorization.message = message[:300]
-    authorization.save(update_fields=["status", "message", "updated_at"])
-    event_record(
-        authorization.order,
-        EventKind.AUTHORIZATION_UNKNOWN,
-        "Gateway did not answer; the outcome will be reconciled",
-        details={"authorization": authorization.pk},
-        defer_last_action=True,
+    authorization_transition(
+        authorization,
+        AuthorizationStatus.UNKNOWN,
+        kind=EventKind.AUTHORIZATION_UNKNOWN,
+        message="Gateway did not answer; the outcome will be reconciled",
+        fields=("message",),
     )
     payment_state_refresh(authorization.order, also=LAST_ACTION_FIELDS)
     return authorization
@@ -242,31 +239,24 @@ def authorization_settle(
     authorization.payer_email = result.payer_email
     authorization.decline_code, authorization.message = result.decline_code, result.message[:300]
     if result.status in (ResultStatus.AUTHORIZED, ResultStatus.CAPTURED, ResultStatus.VOIDED):
-        kind, text = EventKind.AUTHORIZATION_MADE, _settle_approved(authorization, result)
+        kind, (status, text) = EventKind.AUTHORIZATION_MADE, _settle_approved(authorization, result)
     else:
-        kind, text = EventKind.AUTHORIZATION_FAILED, _settle_refused(authorization, result)
-    authorization.save(update_fields=SETTLED_FIELDS)
-    event_record(
-        order,
-        kind,
-        text,
-        actor=actor,
-        details={"authorization": authorization.pk},
-        defer_last_action=True,
+        kind, (status, text) = EventKind.AUTHORIZATION_FAILED, _settle_refused(result)
+    authorization_transition(
+        authorization, status, kind=kind, message=text, actor=actor, fields=SETTLED_FIELDS
     )
     if state_refresh:
         payment_state_refresh(order, also=LAST_ACTION_FIELDS)
     return authorization
 
 
-def _settle_approved(authorization: Authorization, result: GatewayResult) -> str:
+def _settle_approved(authorization: Authorization, result: GatewayResult) -> tuple[str, str]:
     # A reconciled outcome happened when it was requested, not when we learned of it:
     # counting validity from then never lets an authorization outlive the gateway's hold.
     reconciled = authorization.status == AuthorizationStatus.UNKNOWN
     authorization.authorized_at = authorization.authorized_at or (
         authorization.created_at if reconciled else now()
     )
-    authorization.status = AuthorizationStatus.AUTHORIZED
     authorization.expires_at = expiry_for(
         authorized_at=authorization.authorized_at,
         gateway=authorization.gateway,
@@ -275,11 +265,12 @@ def _settle_approved(authorization: Authorization, result: GatewayResult) -> str
         reported=result.expires_at,
     )
     text = f"Authorized {_format(authorization.amount, authorization.currency)}"
-    return text + (f" on {authorization.instrument}" if authorization.instrument else "")
+    text += f" on {authorization.instrument}" if authorization.instrument else ""
+    return AuthorizationStatus.AUTHORIZED, text
 
 
-def _settle_refused(authorization: Authorization, result: GatewayResult) -> str:
+def _settle_refused(result: GatewayResult) -> tuple[str, str]:
     failed = result.status == ResultStatus.ERROR
-    authorization.status = AuthorizationStatus.ERROR if failed else AuthorizationStatus.DECLINED
+    status = AuthorizationStatus.ERROR if failed else AuthorizationStatus.DECLINED
     reason = result.message or result.decline_code or "no reason given"
-    return f"Authorization {authorization.status}: {reason}"
+    return status, f"Authorization {status}: {reason}"

@@ -1,136 +1,143 @@
-"""Capturing at shipment, voiding a hold no longer wanted, and payments taken outside orderdesk."""
+"""Capturing at shipment as a durable step, and payments taken outside orderdesk.
+
+A capture is recorded (a capture step with its idempotency key, at most one in flight per
+order) with the order locked, the gateway is asked outside any transaction, and the answer
+is recorded under the order's lock again by `capture_step_record`, the same however it came:
+in time, or through reconciliation from the gateway's record of the hold. The `Capture` row
+is the money record made when the step succeeds.
+"""
 
 from __future__ import annotations
+
+import uuid
 
 from django.db import transaction
 
 from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
 from orderdesk.common.permissions import require
-from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
+from orderdesk.orders.events import event_record
 from orderdesk.orders.models import EventKind, Order, OrderStatus
 from orderdesk.payments.errors import CaptureFailed, NothingToAuthorize
 from orderdesk.payments.gateways import get_gateway
 from orderdesk.payments.gateways.base import (
+    GatewayResult,
     GatewayTimeout,
-    GatewayUnavailable,
+    PaymentError,
     ResultStatus,
 )
 from orderdesk.payments.models import (
+    STEP_OPEN,
     Authorization,
-    AuthorizationStatus,
-    Capture,
     ExternalPayment,
+    GatewayStep,
+    StepKind,
+    StepStatus,
+    valid_at,
 )
 from orderdesk.payments.services.authorization import _format, outstanding_amount
-from orderdesk.payments.state import LIVE, current_authorization, payment_state_refresh
+from orderdesk.payments.services.holds import capture_record, hold_truth_record
+from orderdesk.payments.services.steps import step_unknown
+from orderdesk.payments.services.transitions import step_transition
+from orderdesk.payments.state import payment_state_refresh
+
+UNAVAILABLE = "gateway_unavailable"
 
 
-def authorization_capture(*, order: Order, actor=None) -> Capture | None:
-    """Capture the outstanding amount from the current authorization (at shipment).
+def capture_in_flight(order: Order) -> bool:
+    """A capture of the order is recorded and not yet settled (pending or unknown)."""
+    return GatewayStep.objects.filter(
+        order=order, kind=StepKind.CAPTURE, status__in=STEP_OPEN
+    ).exists()
 
-    Call inside the shipping transaction, with the order locked.
-    """
+
+def capture_step_begin(*, order: Order, actor=None, purpose: str = "shipment") -> GatewayStep:
+    """Record the capture of the outstanding amount from the hold that covers it. Call with
+    the order locked; the caller commits, then calls `capture_step_call` outside it."""
+    if capture_in_flight(order):
+        raise CaptureFailed(
+            "A capture for this order is being confirmed with the gateway; "
+            "the order ships once it is settled."
+        )
     outstanding = outstanding_amount(order)
-    if outstanding <= 0:
-        return None
-    authorization = current_authorization(order)
-    if authorization is None or authorization.amount < outstanding:
-        raise CaptureFailed("No valid authorization covers the amount owed.")
-    key = f"capture-{authorization.pk}-{outstanding}"
-    try:
-        result = get_gateway(authorization.gateway).capture(
-            reference=authorization.gateway_reference,
-            amount=outstanding,
-            currency=authorization.currency,
-            idempotency_key=key,
-        )
-    except (GatewayTimeout, GatewayUnavailable) as error:
-        raise CaptureFailed(
-            f"The gateway did not confirm the capture ({error}); try again."
-        ) from error
-    if result.status != ResultStatus.CAPTURED:
-        event_record(
-            order,
-            EventKind.CAPTURE_FAILED,
-            f"Capture refused: {result.message or result.decline_code}",
-            actor=actor,
-        )
-        raise CaptureFailed(
-            f"The gateway refused the capture: {result.message or result.decline_code}."
-        )
-    capture = Capture.objects.create(
+    authorization = _covering(order, outstanding)
+    return GatewayStep.objects.create(
+        kind=StepKind.CAPTURE,
         authorization=authorization,
+        order=order,
         amount=outstanding,
         currency=authorization.currency,
-        gateway_reference=result.reference,
-        idempotency_key=key,
-        captured_at=now(),
+        idempotency_key=f"capture-{authorization.pk}-{uuid.uuid4().hex[:16]}",
+        purpose=purpose,
+        attempts=1,  # the one call the caller makes; reconciliation only asks about it
+        created_by=actor if getattr(actor, "pk", None) else None,
+        created_at=now(),
     )
-    authorization.status = (
-        AuthorizationStatus.CAPTURED
-        if outstanding == authorization.amount
-        else AuthorizationStatus.PARTIALLY_CAPTURED
-    )
-    authorization.save(update_fields=["status", "updated_at"])
-    event_record(
-        order,
-        EventKind.CAPTURED,
-        f"Captured {_format(outstanding, order.currency)}",
-        actor=actor,
-        details={"authorization": authorization.pk, "capture": capture.pk},
-    )
-    payment_state_refresh(order)
-    return capture
 
 
-def authorization_void(
-    authorization: Authorization, *, actor=None, reason: str = ""
-) -> Authorization:
-    """Release a live authorization at the gateway (cancellation, replacement, re-authorization)."""
-    if authorization.status not in LIVE:
-        return authorization
-    try:
-        result = get_gateway(authorization.gateway).void(
-            reference=authorization.gateway_reference, idempotency_key=f"void-{authorization.pk}"
-        )
-    except (GatewayTimeout, GatewayUnavailable) as error:
-        event_record(
-            authorization.order,
-            EventKind.NOTE,
-            f"Void of authorization not confirmed ({error}); it will lapse at expiry",
-            actor=actor,
-        )
-        return authorization
-    if result.status != ResultStatus.VOIDED:
-        event_record(
-            authorization.order,
-            EventKind.NOTE,
-            "The gateway refused to void the authorization: "
-            f"{result.message or result.decline_code or 'no reason given'}",
-            actor=actor,
-        )
-        return authorization
-    with transaction.atomic():
-        authorization = lock_one(Authorization.objects.select_related("order"), pk=authorization.pk)
-        if authorization.status in LIVE:
-            authorization.status = AuthorizationStatus.VOIDED
-            authorization.save(update_fields=["status", "updated_at"])
-        event_record(
-            authorization.order,
-            EventKind.AUTHORIZATION_VOIDED,
-            f"Authorization voided{': ' + reason if reason else ''}",
-            actor=actor,
-            details={"authorization": authorization.pk},
-            defer_last_action=True,
-        )
-        payment_state_refresh(authorization.order, also=LAST_ACTION_FIELDS)
+def _covering(order: Order, outstanding: int) -> Authorization:
+    # A hold whose release is decided (a void step open) is not captured from.
+    authorization = (
+        Authorization.objects.filter(valid_at(now()), order=order, amount__gte=outstanding)
+        .exclude(steps__kind=StepKind.VOID, steps__status__in=STEP_OPEN)
+        .order_by("-expires_at", "-id")
+        .first()
+    )
+    if authorization is None:
+        raise CaptureFailed("No valid authorization covers the amount owed.")
     return authorization
 
 
-def authorizations_void_all(order: Order, *, actor=None, reason: str = "") -> None:
-    for authorization in Authorization.objects.filter(order=order, status__in=LIVE):
-        authorization_void(authorization, actor=actor, reason=reason)
+def capture_step_call(step: GatewayStep) -> GatewayResult | None:
+    """Ask the gateway to capture (outside any transaction and lock). None when no answer
+    came: the step is then unknown, for reconciliation."""
+    authorization = step.authorization
+    try:
+        return get_gateway(authorization.gateway).capture(
+            reference=authorization.gateway_reference,
+            amount=step.amount,
+            currency=step.currency,
+            idempotency_key=step.idempotency_key,
+        )
+    except GatewayTimeout as error:
+        step_unknown(step.pk, str(error))
+        return None
+    except PaymentError as error:  # a 5xx or a refused connection: nothing happened there
+        return GatewayResult(
+            status=ResultStatus.ERROR, decline_code=UNAVAILABLE, message=str(error)
+        )
+
+
+def capture_step_record(
+    step: GatewayStep, authorization: Authorization, result: GatewayResult, *, actor=None
+) -> bool:
+    """Record a capture's answer (under `steps.step_lock`); True when the money was captured.
+    The caller refreshes the order's payment state."""
+    if result.status == ResultStatus.CAPTURED:
+        capture_record(
+            authorization,
+            amount=step.amount,
+            reference=result.reference,
+            key=step.idempotency_key,
+            actor=actor,
+            details={"step": step.pk},
+        )
+        step_transition(step, StepStatus.SUCCEEDED)
+        return True
+    if result.status in (ResultStatus.VOIDED, ResultStatus.EXPIRED):
+        hold_truth_record(authorization, result, key=step.idempotency_key)
+    step.last_error = capture_refusal(result)[:500]
+    step_transition(step, StepStatus.FAILED, fields=("last_error",))
+    return False
+
+
+def capture_refusal(result: GatewayResult) -> str:
+    """What a CSR reads when a capture did not happen."""
+    if result.decline_code == UNAVAILABLE:
+        return f"The gateway did not confirm the capture ({result.message}); try again."
+    if result.status == ResultStatus.AUTHORIZED:
+        return "The gateway holds the authorization but did not capture it; try again."
+    return f"The gateway refused the capture: {result.message or result.decline_code or result.status}."
 
 
 @transaction.atomic

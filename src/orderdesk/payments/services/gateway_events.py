@@ -15,11 +15,11 @@ from orderdesk.payments.models import (
     LIVE,
     Authorization,
     AuthorizationStatus,
-    Capture,
     GatewayEvent,
     GatewayEventOutcome,
 )
-from orderdesk.payments.services.authorization import _format
+from orderdesk.payments.services.holds import capture_record, captured_amount
+from orderdesk.payments.services.transitions import authorization_transition
 from orderdesk.payments.state import payment_state_refresh
 
 ACTOR_LABEL = "gateway"
@@ -71,67 +71,69 @@ def _record(event: WebhookEvent) -> GatewayEvent:
 def _apply(authorization: Authorization, event: WebhookEvent) -> str:
     if authorization.status not in LIVE:
         return GatewayEventOutcome.NO_CHANGE  # orderdesk already knows the hold has ended
-    order = authorization.order
-    kind, message = _CHANGES[event.change](authorization, event)
-    if kind is None:
+    if not _CHANGES[event.change](authorization, event):
         return GatewayEventOutcome.NO_CHANGE
+    payment_state_refresh(authorization.order, also=LAST_ACTION_FIELDS)
+    return GatewayEventOutcome.APPLIED
+
+
+def _told(event: WebhookEvent) -> dict:
+    return {"actor_label": ACTOR_LABEL, "details": {"gateway_event": event.event_id}}
+
+
+def _voided(authorization, event) -> bool:
+    authorization_transition(
+        authorization,
+        AuthorizationStatus.VOIDED,
+        kind=EventKind.AUTHORIZATION_VOIDED,
+        message=f"Authorization voided at {event.gateway}",
+        **_told(event),
+    )
+    return True
+
+
+def _expired(authorization, event) -> bool:
+    authorization_transition(
+        authorization,
+        AuthorizationStatus.EXPIRED,
+        kind=EventKind.AUTHORIZATION_EXPIRED,
+        message=f"Authorization expired at {event.gateway}",
+        **_told(event),
+    )
+    return True
+
+
+def _captured(authorization, event) -> bool:
+    amount = (event.amount or authorization.amount) - captured_amount(authorization)
+    if amount <= 0:
+        return False
+    capture_record(
+        authorization,
+        amount=amount,
+        reference=event.reference,
+        key=f"webhook-{event.gateway}-{event.event_id}",
+        where=f" at {event.gateway}",
+        **_told(event),
+    )
+    return True
+
+
+def _reauthorized(authorization, event) -> bool:
+    if event.expires_at is None or (
+        authorization.expires_at and event.expires_at <= authorization.expires_at
+    ):
+        return False
+    authorization.expires_at = event.expires_at
+    authorization.save(update_fields=["expires_at", "updated_at"])
     event_record(
-        order,
-        kind,
-        message,
+        authorization.order,
+        EventKind.AUTHORIZATION_MADE,
+        f"Authorization renewed at {event.gateway}",
         actor_label=ACTOR_LABEL,
         details={"authorization": authorization.pk, "gateway_event": event.event_id},
         defer_last_action=True,
     )
-    payment_state_refresh(order, also=LAST_ACTION_FIELDS)
-    return GatewayEventOutcome.APPLIED
-
-
-def _ended(authorization: Authorization, status: str) -> None:
-    authorization.status = status
-    authorization.save(update_fields=["status", "updated_at"])
-
-
-def _voided(authorization, event):
-    _ended(authorization, AuthorizationStatus.VOIDED)
-    return EventKind.AUTHORIZATION_VOIDED, f"Authorization voided at {event.gateway}"
-
-
-def _expired(authorization, event):
-    _ended(authorization, AuthorizationStatus.EXPIRED)
-    return EventKind.AUTHORIZATION_EXPIRED, f"Authorization expired at {event.gateway}"
-
-
-def _captured(authorization, event):
-    already = sum(capture.amount for capture in authorization.captures.all())
-    amount = (event.amount or authorization.amount) - already
-    if amount <= 0:
-        return None, ""
-    Capture.objects.create(
-        authorization=authorization,
-        amount=amount,
-        currency=authorization.currency,
-        gateway_reference=event.reference,
-        idempotency_key=f"webhook-{event.gateway}-{event.event_id}"[:100],
-        captured_at=now(),
-    )
-    captured = already + amount >= authorization.amount
-    _ended(
-        authorization,
-        AuthorizationStatus.CAPTURED if captured else AuthorizationStatus.PARTIALLY_CAPTURED,
-    )
-    text = f"Captured {_format(amount, authorization.currency)} at {event.gateway}"
-    return EventKind.CAPTURED, text
-
-
-def _reauthorized(authorization, event):
-    if event.expires_at is None or (
-        authorization.expires_at and event.expires_at <= authorization.expires_at
-    ):
-        return None, ""
-    authorization.expires_at = event.expires_at
-    authorization.save(update_fields=["expires_at", "updated_at"])
-    return EventKind.AUTHORIZATION_MADE, f"Authorization renewed at {event.gateway}"
+    return True
 
 
 _CHANGES = {

@@ -9,7 +9,7 @@ from django.db import transaction
 from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
 from orderdesk.common.sql import status_in
-from orderdesk.orders.events import event_record
+from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
 from orderdesk.orders.models import EventKind, OrderStatus
 from orderdesk.payments.gateways import get_gateway
 from orderdesk.payments.gateways.base import (
@@ -22,8 +22,10 @@ from orderdesk.payments.models import (
     AuthorizationStatus,
 )
 from orderdesk.payments.services.authorization import authorization_settle
-from orderdesk.payments.services.capture import authorization_void
-from orderdesk.payments.state import LIVE
+from orderdesk.payments.services.transitions import authorization_transition
+from orderdesk.payments.services.voids import authorization_void
+from orderdesk.payments.settlement import settled_hook_run
+from orderdesk.payments.state import LIVE, payment_state_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +59,12 @@ def authorization_reconcile(authorization: Authorization) -> Authorization:
             f"Reconciled with the gateway: {settled.status}",
             details={"authorization": settled.pk},
         )
-    if settled.status in LIVE and settled.order.status == OrderStatus.CANCELLED:
+        # The workflow that asked finishes as if the answer had come in time (a link
+        # approval completes, or releases a hold no longer wanted), in this transaction.
+        finished = settled_hook_run(settled)
+    if finished:
+        settled.refresh_from_db()
+    elif settled.status in LIVE and settled.order.status == OrderStatus.CANCELLED:
         # Cancelling voided what was live then; this hold surfaced later and must go too.
         settled = authorization_void(settled, reason="order was cancelled")
     return settled
@@ -81,15 +88,15 @@ def authorizations_pending_abandoned() -> int:
             current = lock_one(Authorization.objects.select_related("order"), pk=pk)
             if current.status != AuthorizationStatus.PENDING:
                 continue
-            current.status = AuthorizationStatus.UNKNOWN
             current.message = "The process waiting for the gateway's answer stopped"
-            current.save(update_fields=["status", "message", "updated_at"])
-            event_record(
-                current.order,
-                EventKind.AUTHORIZATION_UNKNOWN,
-                "No answer was recorded in time; the outcome will be reconciled",
-                details={"authorization": pk},
+            authorization_transition(
+                current,
+                AuthorizationStatus.UNKNOWN,
+                kind=EventKind.AUTHORIZATION_UNKNOWN,
+                message="No answer was recorded in time; the outcome will be reconciled",
+                fields=("message",),
             )
+            payment_state_refresh(current.order, also=LAST_ACTION_FIELDS)
         count += 1
     return count
 
