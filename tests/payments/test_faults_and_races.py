@@ -57,7 +57,14 @@ from orderdesk.operations.maintenance import maintenance_run
 from orderdesk.orders.models import Order, OrderStatus
 from orderdesk.orders.services import LineInput
 from orderdesk.payments.gateways.sandbox import OPERATIONS, SERVER_ERROR, TIMEOUT, inject_faults
-from orderdesk.payments.models import LIVE, Authorization, AuthorizationSource, Capture
+from orderdesk.payments.models import (
+    LIVE,
+    STEP_OPEN,
+    Authorization,
+    AuthorizationSource,
+    Capture,
+    GatewayStep,
+)
 from orderdesk.payments.services import authorization_request
 from orderdesk.payments.sweep import authorizations_expire
 from orderdesk.sandbox.models import SandboxTransaction
@@ -376,6 +383,9 @@ def unsettled() -> dict:
             Authorization.objects.filter(status__in=("pending", "unknown")).values_list(
                 "pk", "status"
             )
+        ),
+        "captures and voids": list(
+            GatewayStep.objects.filter(status__in=STEP_OPEN).values_list("pk", "kind", "status")
         ),
         "e-mails": OutboundEmail.objects.filter(status=EmailStatus.PENDING).count(),
         "CRM": CrmMessage.objects.filter(status=CrmMessageStatus.PENDING).count(),
