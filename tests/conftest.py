@@ -104,10 +104,15 @@ def pytest_collection_modifyitems(config, items):
 def replaced_message(db):
     """An `order.replaced` message as the price-increase flow queues it (CRM tests)."""
     from orderdesk.crm.services import crm_message_queue
+    from orderdesk.orders.services import order_crm_settle
     from tests.factories import make_order
 
     old = make_order(total=10_000)
     new = make_order(total=14_500, account=old.account)
+    # The CRM has heard of both orders already, so the message goes out on its own (an order
+    # the CRM has not heard of sends its picture first: tests/contract/test_crm_sync.py).
+    for order in (old, new):
+        order_crm_settle(order_id=order.pk, version=order.crm_version)
     return crm_message_queue(
         topic="order.replaced",
         payload={

@@ -15,16 +15,6 @@ MODULE_LIMIT = 400
 FUNCTION_LIMIT = 40
 REASON = re.compile(r"#.*\blonger than 40 lines because\b", re.IGNORECASE)
 
-# Being rewritten for issue 10: delete each entry when its rewrite lands (a test below
-# fails once an entry is no longer needed).
-BEING_REWRITTEN_FOR_ISSUE_10 = {
-    "orderdesk/links/services/approval.py::reauthorization_approve",
-    "orderdesk/links/services/approval.py::price_increase_approve",
-    "orderdesk/payments/services/capture.py::authorization_capture",
-    "orderdesk/payments/services/capture.py::authorization_void",
-}
-
-
 def modules(root: Path):
     for path in sorted(root.rglob("*.py")):
         if "migrations" not in path.relative_to(root).parts:
@@ -80,17 +70,8 @@ def test_no_module_in_src_is_over_400_lines():
 
 
 def test_no_function_in_src_is_over_40_lines_unless_a_comment_says_why():
-    too_long = {
-        name: length
-        for name, length in long_functions(SRC).items()
-        if name not in BEING_REWRITTEN_FOR_ISSUE_10
-    }
-    assert too_long == {}
+    assert long_functions(SRC) == {}
 
-
-def test_each_function_allowed_for_the_issue_10_rewrite_is_still_over_40_lines():
-    no_longer_needed = BEING_REWRITTEN_FOR_ISSUE_10 - set(long_functions(SRC))
-    assert no_longer_needed == set(), "delete these entries of BEING_REWRITTEN_FOR_ISSUE_10"
 
 
 # The checks themselves, on made-up modules.

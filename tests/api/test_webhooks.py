@@ -8,7 +8,7 @@ import json
 import logging
 import secrets
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from django.test import Client
@@ -402,3 +402,196 @@ def test_a_replayed_paypal_event_changes_nothing_the_second_time(paypal_fake):
 
     assert snapshot(authorization) == after_first
     assert OrderEvent.objects.filter(kind=EventKind.AUTHORIZATION_VOIDED).count() == 1
+
+
+# -- reauthorizations at Stripe and PayPal -------------------------------------------------
+
+
+def renewal_snapshot(authorization):
+    authorization.refresh_from_db()
+    order = authorization.order
+    order.refresh_from_db()
+    return (
+        authorization.gateway_reference,
+        authorization.amount,
+        authorization.expires_at,
+        order.payment_expires_at,
+        order.authorized_amount,
+        order.events.count(),
+    )
+
+
+def stripe_hold_extended(fake, authorization, *, days: int, amount: int | None = None):
+    """What Stripe holds after an extended (or incremental) authorization of the intent."""
+    intent = fake.intents[authorization.gateway_reference]
+    card = fake.charges[intent["latest_charge"]]["payment_method_details"]["card"]
+    card["capture_before"] = int((authorization.expires_at + timedelta(days=days)).timestamp())
+    if amount:
+        intent.update(amount=amount, amount_capturable=amount)
+    return intent, datetime.fromtimestamp(card["capture_before"], tz=timezone.utc)
+
+
+def test_a_stripe_hold_extended_at_stripe_records_the_new_expiry_and_amount_once(stripe_fake):
+    authorization = stripe_authorize(total=9_000)
+    intent, later = stripe_hold_extended(stripe_fake, authorization, days=20, amount=9_500)
+    body = {"id": intent["id"], "object": "payment_intent", "amount_capturable": 9_500}
+
+    answer = stripe_send("payment_intent.amount_capturable_updated", body, event_id="evt_ext")
+
+    assert (answer.status_code, answer.json()["outcome"]) == (200, "applied")
+    authorization.refresh_from_db()
+    order = authorization.order
+    order.refresh_from_db()
+    assert (authorization.expires_at, authorization.amount) == (later, 9_500)
+    assert (order.payment_expires_at, order.payment_state) == (later, PaymentState.AUTHORIZED)
+    renewed = order.events.get(kind=EventKind.AUTHORIZATION_MADE, message__contains="renewed")
+    assert renewed.message.startswith("Authorization renewed at stripe")
+    after = renewal_snapshot(authorization)
+    replay = stripe_send("payment_intent.amount_capturable_updated", body, event_id="evt_ext")
+    assert replay.status_code == 200
+    assert renewal_snapshot(authorization) == after
+
+
+def test_a_stripe_capturable_event_for_a_hold_that_did_not_change_changes_nothing(stripe_fake):
+    authorization = stripe_authorize()
+    before = renewal_snapshot(authorization)
+    body = {"id": authorization.gateway_reference, "object": "payment_intent"}
+
+    answer = stripe_send("payment_intent.amount_capturable_updated", body)
+
+    assert (answer.status_code, answer.json()["outcome"]) == (200, "no_change")
+    assert renewal_snapshot(authorization) == before
+
+
+def test_a_stripe_renewal_stripe_cannot_confirm_now_is_asked_again_and_changes_nothing(
+    stripe_fake,
+):
+    authorization = stripe_authorize()
+    stripe_hold_extended(stripe_fake, authorization, days=20)
+    before = renewal_snapshot(authorization)
+    stripe_fake.inject("unavailable", path="/v1/payment_intents/", times=5)
+    body = {"id": authorization.gateway_reference, "object": "payment_intent"}
+
+    answer = stripe_send("payment_intent.amount_capturable_updated", body, event_id="evt_later")
+
+    assert answer.status_code == 503
+    assert renewal_snapshot(authorization) == before
+    assert not GatewayEvent.objects.exists()
+
+
+@pytest.mark.parametrize("tamper", ["forged", "stale"])
+def test_a_forged_or_stale_stripe_renewal_changes_nothing(stripe_fake, tamper):
+    authorization = stripe_authorize()
+    intent, _ = stripe_hold_extended(stripe_fake, authorization, days=20)
+    before = renewal_snapshot(authorization)
+    body = {"id": intent["id"], "object": "payment_intent"}
+    if tamper == "forged":
+        answer = stripe_send("payment_intent.amount_capturable_updated", body, secret="whsec_x")
+    else:
+        answer = stripe_send(
+            "payment_intent.amount_capturable_updated", body, timestamp=int(time.time()) - 301
+        )
+
+    assert answer.status_code == 400
+    assert renewal_snapshot(authorization) == before
+    assert not GatewayEvent.objects.exists()
+
+
+def paypal_reauthorized(fake, authorization, amount="65.00") -> dict:
+    """Reauthorize at (fake) PayPal after the honor period: the new authorization's resource."""
+    from orderdesk.payments.gateways import get_gateway
+
+    fake.offset = timedelta(days=4)
+    result = get_gateway("paypal").reauthorize(
+        reference=authorization.gateway_reference,
+        amount=int(amount.replace(".", "")),
+        currency="USD",
+        idempotency_key="reauth-test-1",
+    )
+    fake.offset = timedelta(0)  # the webhook is sent now, as PayPal would
+    resource = dict(fake.authorizations[result.reference])
+    resource.pop("reauthorized")
+    return resource
+
+
+def test_a_paypal_reauthorization_moves_the_hold_to_the_new_authorization_once(paypal_fake):
+    authorization = paypal_authorize(paypal_fake, total=6_000)
+    resource = paypal_reauthorized(paypal_fake, authorization, amount="65.00")
+    expires = datetime.fromisoformat(resource["expiration_time"].replace("Z", "+00:00"))
+
+    answer = paypal_send(paypal_fake, "PAYMENT.AUTHORIZATION.CREATED", resource, event_id="WH-R")
+
+    assert (answer.status_code, answer.json()["outcome"]) == (200, "applied")
+    authorization.refresh_from_db()
+    authorization.order.refresh_from_db()
+    assert authorization.gateway_reference == resource["id"]
+    assert (authorization.amount, authorization.expires_at) == (6_500, expires)
+    assert authorization.status == AuthorizationStatus.AUTHORIZED
+    assert authorization.order.payment_state == PaymentState.AUTHORIZED
+    assert authorization.order.last_action.startswith("Authorization renewed at paypal")
+    after = renewal_snapshot(authorization)
+    paypal_send(paypal_fake, "PAYMENT.AUTHORIZATION.CREATED", resource, event_id="WH-R")
+    assert renewal_snapshot(authorization) == after
+    assert GatewayEvent.objects.filter(event_id="WH-R").count() == 1
+
+
+def test_a_paypal_reauthorization_later_than_the_hold_moves_its_expiry(paypal_fake):
+    authorization = paypal_authorize(paypal_fake)
+    resource = paypal_reauthorized(paypal_fake, authorization, amount="60.00")
+    later = (authorization.expires_at + timedelta(days=3)).replace(microsecond=0)
+    resource["expiration_time"] = later.isoformat().replace("+00:00", "Z")
+
+    paypal_send(paypal_fake, "PAYMENT.AUTHORIZATION.CREATED", resource)
+
+    authorization.refresh_from_db()
+    authorization.order.refresh_from_db()
+    assert authorization.expires_at == authorization.order.payment_expires_at == later
+
+
+def test_the_paypal_creation_event_of_a_hold_orderdesk_made_changes_nothing(paypal_fake):
+    authorization = paypal_authorize(paypal_fake)
+    before = renewal_snapshot(authorization)
+    resource = dict(paypal_fake.authorizations[authorization.gateway_reference])
+    resource.pop("reauthorized")
+
+    answer = paypal_send(paypal_fake, "PAYMENT.AUTHORIZATION.CREATED", resource)
+
+    assert (answer.status_code, answer.json()["outcome"]) == (200, "no_change")
+    assert renewal_snapshot(authorization) == before
+
+
+def test_a_paypal_reauthorization_of_a_hold_orderdesk_does_not_know_changes_nothing(
+    paypal_fake,
+):
+    authorization = paypal_authorize(paypal_fake)
+    before = renewal_snapshot(authorization)
+    resource = {
+        "id": "NEWAUTH00000000001",
+        "status": "CREATED",
+        "amount": {"currency_code": "USD", "value": "60.00"},
+        "expiration_time": "2031-01-01T00:00:00Z",
+        "supplementary_data": {"related_ids": {"order_id": "SOMEONEELSE0001"}},
+    }
+
+    answer = paypal_send(paypal_fake, "PAYMENT.AUTHORIZATION.CREATED", resource)
+
+    assert (answer.status_code, answer.json()["outcome"]) == (200, "unknown_reference")
+    assert renewal_snapshot(authorization) == before
+
+
+@pytest.mark.parametrize("tamper", ["forged", "stale"])
+def test_a_forged_or_stale_paypal_reauthorization_changes_nothing(paypal_fake, tamper):
+    authorization = paypal_authorize(paypal_fake)
+    resource = paypal_reauthorized(paypal_fake, authorization)
+    before = renewal_snapshot(authorization)
+    kind = "PAYMENT.AUTHORIZATION.CREATED"
+    if tamper == "forged":
+        event = {"id": "WH-forged", "event_type": kind, "resource": resource}
+        headers = paypal_fake.webhook_headers({**event, "id": "WH-other"}, PAYPAL_WEBHOOK_ID)
+        answer = post("paypal", json.dumps(event).encode(), headers)
+    else:
+        answer = paypal_send(paypal_fake, kind, resource, sent=now() - timedelta(hours=1))
+
+    assert answer.status_code == 400
+    assert renewal_snapshot(authorization) == before
+    assert not GatewayEvent.objects.exists()

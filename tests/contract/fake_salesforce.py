@@ -36,6 +36,10 @@ ORDER_FIELDS = {
     "Account__c",
     "Supersedes__c",
     "Replaced_By__c",
+    "Payment_State__c",
+    "Payment_Expires_At__c",
+    "Authorized_Minor__c",
+    "Estimated_Delivery_Date__c",
 }
 LOOKUPS = {"Supersedes__c", "Replaced_By__c"}
 

@@ -140,3 +140,70 @@ def test_actions_need_the_csrf_token(csr):
     response = client.post(reverse("dashboard:order-note", args=[order.number]), {"text": "x"})
     assert response.status_code == 403
     assert snapshot(order) == before
+
+
+# -- the CRM screen: supervisors only ---------------------------------------------------
+
+
+def failed_crm_message():
+    from orderdesk.crm.models import CrmMessage, CrmMessageStatus
+    from orderdesk.crm.services import crm_message_queue
+
+    message = crm_message_queue(
+        topic="order.replaced", payload={}, dedupe_key="matrix", order=make_order()
+    )
+    CrmMessage.objects.filter(pk=message.pk).update(
+        status=CrmMessageStatus.FAILED, attempts=8, last_error="webhook answered 500"
+    )
+    return message
+
+
+def crm_snapshot(message):
+    message.refresh_from_db()
+    return (message.status, message.attempts, message.next_attempt_at, message.task_id)
+
+
+@pytest.mark.parametrize("visitor", ROLES, indirect=True)
+def test_the_crm_screen_is_for_supervisors_only(client, visitor):
+    response = client.get(reverse("dashboard:crm"))
+    if visitor == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"] == "/login/?next=/dashboard/crm/"
+    elif visitor == "supervisor":
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("visitor", ROLES, indirect=True)
+def test_only_a_supervisor_can_retry_a_crm_message(client, visitor):
+    message = failed_crm_message()
+    before = crm_snapshot(message)
+    url = reverse("dashboard:crm-retry", args=[message.pk])
+    assert client.get(url).status_code == 405
+    assert crm_snapshot(message) == before
+
+    response = client.post(url)
+
+    if visitor == "supervisor":
+        assert (response.status_code, response["Location"]) == (302, "/dashboard/crm/")
+        assert crm_snapshot(message) != before
+        return
+    if visitor == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"] == f"/login/?next={url}"
+    else:
+        assert response.status_code == 403
+    assert crm_snapshot(message) == before
+
+
+def test_the_crm_retry_needs_the_csrf_token(supervisor):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(supervisor)
+    message = failed_crm_message()
+    before = crm_snapshot(message)
+    response = client.post(reverse("dashboard:crm-retry", args=[message.pk]))
+    assert response.status_code == 403
+    assert crm_snapshot(message) == before

@@ -27,6 +27,13 @@ def add_unpaid_orders(count: int, *, assignee, csr) -> None:
             order_assign(order=order, actor=csr, assignee=assignee)
 
 
+def logged_in(client, user) -> None:
+    """Log in and make the first request: a session made without the log-in form asks
+    about two-factor devices once and notes the answer, which later requests reuse."""
+    client.force_login(user)
+    client.get(reverse("dashboard:index"))
+
+
 def dashboard_queries(client) -> int:
     with CaptureQueriesContext(connection) as captured:
         response = client.get(reverse("dashboard:index"))
@@ -37,8 +44,9 @@ def dashboard_queries(client) -> int:
 def test_dashboard_queries_do_not_grow_with_unpaid_orders(
     client, csr, supervisor, django_assert_num_queries
 ):
-    client.force_login(csr)
+    logged_in(client, csr)
     add_unpaid_orders(5, assignee=supervisor, csr=csr)
+    cache.clear()
     with_five = dashboard_queries(client)
     add_unpaid_orders(55, assignee=supervisor, csr=csr)
     cache.clear()  # the figures beside the panel are counted again, as in the first request
@@ -48,7 +56,7 @@ def test_dashboard_queries_do_not_grow_with_unpaid_orders(
 
 
 def test_panel_fragment_and_export_query_counts_do_not_grow(client, csr, supervisor):
-    client.force_login(csr)
+    logged_in(client, csr)
     add_unpaid_orders(5, assignee=supervisor, csr=csr)
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("dashboard:index"), HTTP_HX_REQUEST="true")

@@ -19,6 +19,7 @@ from orderdesk.links.services import (
 from orderdesk.orders.models import EventKind, Order, OrderStatus
 from orderdesk.orders.services import LineInput
 from orderdesk.payments.models import LIVE, Authorization, AuthorizationStatus
+from orderdesk.payments.services import void_steps_deliver
 from orderdesk.payments.state import payment_state_compute
 from orderdesk.sandbox.models import SandboxTransaction
 from orderdesk.workflows.cancellation import order_cancel
@@ -64,6 +65,7 @@ def approve_while(link, staff_action):
     assert at_gateway.exists(), "the customer's payment never reached the gateway"
     staff_action()
     thread.join(timeout=30)
+    void_steps_deliver()  # the worker releases what was decided to be released
     return answer["result"]
 
 

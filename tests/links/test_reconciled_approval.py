@@ -21,7 +21,7 @@ from orderdesk.orders.models import CancelReason, EventKind, Order, OrderStatus,
 from orderdesk.orders.services import LineInput
 from orderdesk.payments.gateways.sandbox import inject_faults
 from orderdesk.payments.models import LIVE, Authorization, AuthorizationStatus
-from orderdesk.payments.services import authorizations_reconcile_unknown
+from orderdesk.payments.services import authorizations_reconcile_unknown, void_steps_deliver
 from orderdesk.payments.state import payment_state_compute
 from orderdesk.sandbox.models import SandboxTransaction
 from orderdesk.unpaid.groups import group_conditions
@@ -40,7 +40,10 @@ def pay_with_the_answer_lost(link, number="4242424242424242"):
 
 
 def reconcile():
-    return authorizations_reconcile_unknown(older_than_seconds=0)
+    """Reconcile, then let the worker deliver the voids that reconciliation decided."""
+    reconciled = authorizations_reconcile_unknown(older_than_seconds=0)
+    void_steps_deliver()
+    return reconciled
 
 
 def panel_groups(order) -> list[str]:

@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Count
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -32,7 +33,12 @@ from orderdesk.orders.models import Order, OrderKind, OrderStatus, PaymentMethod
 from orderdesk.orders.services import LineInput, order_status_set
 from orderdesk.payments.gateways.sandbox import inject_faults
 from orderdesk.payments.models import Authorization, AuthorizationStatus
-from orderdesk.payments.services import authorization_reconcile, external_payment_record
+from orderdesk.payments.services import (
+    authorization_reconcile,
+    external_payment_record,
+    void_steps_deliver,
+    void_steps_reconcile,
+)
 from orderdesk.payments.state import (
     FAILED,
     GATEWAY_OUTAGE_CODES,
@@ -43,8 +49,9 @@ from orderdesk.payments.state import (
     payment_state_compute,
 )
 from orderdesk.payments.sweep import authorizations_expire
+from orderdesk.sandbox.models import SandboxTransaction
 from orderdesk.workflows.cancellation import order_cancel
-from orderdesk.workflows.shipping import order_ship
+from orderdesk.workflows.shipping import order_ship, shipments_reconcile
 from tests.factories import (
     APPROVE_CARD,
     DECLINE_CARD,
@@ -103,6 +110,10 @@ steps = st.one_of(
     ),
     st.tuples(st.just("cancel"), order_index),
     st.tuples(st.just("ship"), order_index, st.booleans()),
+    # The gateway captures and the answer is lost; the worker (voids, reconciliation) runs,
+    # meeting a fault on its voids or not.
+    st.tuples(st.just("ship_answer_lost"), order_index),
+    st.tuples(st.just("worker"), st.sampled_from(["", "timeout", "server_error"])),
     st.tuples(st.just("external"), order_index, st.sampled_from([1, 2])),
     st.tuples(
         st.just("status"),
@@ -124,6 +135,12 @@ def run_step(step, orders, traveller, csr, supervisor):
         return
     if action == "travel":
         traveller.shift(timedelta(seconds=args[0]))
+        return
+    if action == "worker":
+        with inject_faults(*([args[0]] if args[0] else []), operation="void"):
+            void_steps_deliver()
+            void_steps_reconcile()
+        shipments_reconcile()
         return
     order = pick(orders, args[0])
     if order is None:
@@ -165,6 +182,9 @@ def run_step(step, orders, traveller, csr, supervisor):
         order_ship(
             order=order, actor=actor, override_reason="approved by phone" if override else ""
         )
+    elif action == "ship_answer_lost":
+        with inject_faults("timeout", operation="capture"):
+            order_ship(order=order, actor=csr)
     elif action == "external":
         owed = order.total // args[1]
         external_payment_record(
@@ -241,6 +261,14 @@ def payment_state_by_queries(order: Order) -> PaymentSnapshot:
     return PaymentSnapshot(state, shown.expires_at if shown else None, shown.amount if shown else 0)
 
 
+def assert_nothing_captured_twice():
+    captures = SandboxTransaction.objects.filter(kind="capture", status="captured")
+    counts = captures.values("parent_reference").annotate(n=Count("id")).values_list("n", flat=True)
+    assert all(count == 1 for count in counts)
+    for authorization in Authorization.objects.exclude(captures=None):
+        assert authorization.captures.count() == 1, authorization
+
+
 def assert_every_order_matches_its_rebuilt_state():
     for order in Order.objects.all():
         rebuilt = payment_state_compute(order)
@@ -265,6 +293,22 @@ def assert_every_order_matches_its_rebuilt_state():
 # A valid hold replaced through a link, a declined link payment, a link payment that timed out.
 @example(sequence=[("authorize", 0, APPROVE_CARD), ("link_pay", 0, APPROVE_CARD)])
 @example(sequence=[("link_pay", 0, DECLINE_CARD), ("link_pay_timeout", 0), ("reconcile", 0)])
+# A capture whose answer was lost, a void that timed out, then the worker after the backoff.
+@example(
+    sequence=[
+        ("authorize", 0, APPROVE_CARD),
+        ("ship_answer_lost", 0),
+        ("ship", 0, False),
+        ("create", "repair", "card", 9_999),
+        ("authorize", 1, APPROVE_CARD),
+        ("cancel", 1),
+        ("worker", "timeout"),
+        ("travel", 3600),
+        ("worker", "server_error"),
+        ("travel", 3600),
+        ("worker", ""),
+    ]
+)
 # A declined price increase on an authorized order, then the hold lapses, then a new hold.
 @example(
     sequence=[
@@ -283,6 +327,7 @@ def test_stored_payment_state_always_equals_the_rebuilt_state(sequence, csr, sup
                 run_step(step, orders, traveller, csr, supervisor)
             authorizations_expire()
             assert_every_order_matches_its_rebuilt_state()
+            assert_nothing_captured_twice()
         transaction.set_rollback(True)
 
 

@@ -145,3 +145,57 @@ def test_the_step_machine_refuses_to_reopen_a_settled_step():
         step_transition(step, StepStatus.PENDING)
     step.refresh_from_db()
     assert step.status == StepStatus.SUCCEEDED
+
+
+def run_worker() -> None:
+    """The worker over the queue of gateway steps until nothing is due (`orderdesk worker`)."""
+    from django.core.management import call_command
+
+    call_command(
+        "db_worker",
+        queue_name="default",
+        batch=True,
+        startup_delay=False,
+        reload=False,
+        verbosity=0,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_retries_a_void_that_met_a_5xx_until_the_gateway_confirms(supervisor):
+    order = make_order()
+    authorization = authorize(order)
+    order_cancel(order=order, actor=supervisor)  # commits: the worker is woken
+    with inject_faults(SERVER_ERROR, operation="void"):
+        run_worker()
+    step = GatewayStep.objects.get()
+    assert (step.status, step.attempts) == (StepStatus.PENDING, 1)
+    assert _ledger_hold(authorization) == "authorized"
+    run_worker()  # too early: the retry waits for its time
+    assert GatewayStep.objects.get().attempts == 1
+    with time_machine.travel(step.next_attempt_at + timedelta(seconds=1)):
+        run_worker()
+    authorization.refresh_from_db()
+    assert authorization.status == AuthorizationStatus.VOIDED == _ledger_hold(authorization)
+    assert GatewayStep.objects.get().status == StepStatus.SUCCEEDED
+    assert SandboxTransaction.objects.filter(kind="void").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_workers_schedule_reconciles_a_void_whose_answer_was_lost(supervisor):
+    from orderdesk.operations.maintenance import maintenance_run
+
+    order = make_order()
+    authorization = authorize(order)
+    order_cancel(order=order, actor=supervisor)
+    with inject_faults(TIMEOUT, operation="void"):
+        run_worker()  # the sandbox voided; the answer was lost
+    step = GatewayStep.objects.get()
+    assert step.status == StepStatus.UNKNOWN
+    with time_machine.travel(step.next_attempt_at + timedelta(seconds=1)):
+        assert maintenance_run()["void_steps_reconcile"] == 1
+    authorization.refresh_from_db()
+    order.refresh_from_db()
+    assert authorization.status == AuthorizationStatus.VOIDED == _ledger_hold(authorization)
+    assert order.payment_state == payment_state_compute(order).state
+    assert SandboxTransaction.objects.filter(kind="void").count() == 1

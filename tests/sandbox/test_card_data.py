@@ -2,8 +2,13 @@
 
 import json
 import logging
+import os
 import re
+import secrets
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -142,3 +147,50 @@ def test_the_tokens_endpoint_answers_400_naming_the_field(client, body, field):
 
 def test_the_tokens_endpoint_takes_only_post(client):
     assert client.get("/sandbox/tokens").status_code == 405
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    "gateways",
+    [
+        {"ORDERDESK_GATEWAY": "stripe"},
+        {"ORDERDESK_GATEWAY": "sandbox", "ORDERDESK_GATEWAYS": "card:stripe,paypal:paypal"},
+    ],
+    ids=["stripe", "stripe-for-cards"],
+)
+def test_in_production_settings_with_stripe_every_url_refuses_a_card_number(tmp_path, gateways):
+    """Every URL, anonymous and logged in, form and JSON: nothing echoed, authorized, stored
+    (any text column of any table) or logged (every log line, with every SQL statement)."""
+    environment = {
+        **os.environ,
+        "ORDERDESK_PRODUCTION": "true",
+        "ORDERDESK_SECRET_KEY": secrets.token_urlsafe(64),
+        "ORDERDESK_ALLOWED_HOSTS": "testserver",
+        "ORDERDESK_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'production.sqlite3'}",
+        "DJANGO_SETTINGS_MODULE": "orderdesk.settings",
+        "ORDERDESK_STRIPE_SECRET_KEY": "sk_test_not_used",
+        "ORDERDESK_STRIPE_PUBLISHABLE_KEY": "pk_test_not_used",
+        "ORDERDESK_STRIPE_API_BASE": "http://127.0.0.1:9",  # nothing may reach a gateway
+        "ORDERDESK_GATEWAYS": "",
+        **gateways,
+    }
+    for test_only in ("ORDERDESK_DEBUG", "ORDERDESK_SANDBOX_DATABASE_URL"):
+        environment.pop(test_only, None)
+    completed = subprocess.run(
+        [sys.executable, "-m", "tests.sandbox.production_probe"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    found = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert found["tried"] > 80
+    assert found["sql_logged"], "SQL logging was not captured; the log check would prove nothing"
+    assert (found["echoed"], found["sandbox_answered"]) == ([], [])
+    assert (found["authorizations"], found["sandbox_transactions"]) == (0, 0)
+    assert (found["stored"], found["logged"]) == ([], [])

@@ -126,3 +126,29 @@ def test_a_card_number_posted_to_every_orderdesk_url_with_stripe_is_refused(sett
     assert tried > 40
     assert not Authorization.objects.exists()
     assert not SandboxTransaction.objects.exists()
+
+
+def test_with_every_method_named_elsewhere_the_default_sandbox_takes_no_card(settings):
+    settings.ORDERDESK_GATEWAY = "sandbox"
+    settings.ORDERDESK_GATEWAYS = "card:stripe,paypal:paypal"
+    card = {"number": APPROVE_CARD, "exp_month": 12, "exp_year": 2099, "cvc": "123"}
+    assert (
+        Client().post("/sandbox/tokens", card, content_type="application/json").status_code == 404
+    )
+    assert Client().get("/sandbox/card-form.js").status_code == 404
+    assert storefront_authorize("tok_x").status_code == 404
+
+
+def test_with_stripe_for_cards_and_the_sandbox_for_paypal_the_sandbox_takes_no_card(settings):
+    settings.ORDERDESK_GATEWAYS = "card:stripe,paypal:sandbox"
+    card = {"number": APPROVE_CARD, "exp_month": 12, "exp_year": 2099, "cvc": "123"}
+    assert (
+        Client().post("/sandbox/tokens", card, content_type="application/json").status_code == 404
+    )
+    assert Client().get("/sandbox/card-form.js").status_code == 404
+
+
+def test_the_sandbox_card_script_is_served_while_the_sandbox_takes_cards(client):
+    answer = client.get("/sandbox/card-form.js")
+    assert answer.status_code == 200
+    assert answer["Content-Type"] == "text/javascript"

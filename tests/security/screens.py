@@ -49,6 +49,7 @@ def screens_build(*, csr, client: Client | None = None) -> Screens:
             "/security/lockouts/",
             "/security/audit/",
             "/security/two-factor/",
+            "/dashboard/crm/",
             "/admin/",
             "/admin/orders/order/",
             "/api/docs",

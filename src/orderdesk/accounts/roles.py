@@ -27,5 +27,7 @@ SUPERVISOR_PERMISSIONS = CSR_PERMISSIONS + [
     "security.view_audit",  # the audit of staff interventions and its export
     "api.view_apikey",  # the API keys screen
     "api.change_apikey",  # revoking a key there
+    "crm.view_crmmessage",  # the CRM failures screen
+    "crm.retry_crmmessage",  # its retry button
 ]
 ROLE_PERMISSIONS = {CSR: CSR_PERMISSIONS, SUPERVISOR: SUPERVISOR_PERMISSIONS}

@@ -135,7 +135,8 @@ def _gateway_steps_stuck(moment):
 
 def _crm_messages(moment):
     found = dict(CrmMessage.objects.values_list("status").annotate(n=Count("id")).order_by())
-    samples = [(status, found.get(status, 0)) for status in ("pending", "delivered", "failed")]
+    statuses = ("pending", "delivered", "failed", "superseded")
+    samples = [(status, found.get(status, 0)) for status in statuses]
     return _gauge(
         "orderdesk_crm_messages",
         "CRM outbox messages by status (pending is the backlog).",

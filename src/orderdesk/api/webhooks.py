@@ -13,7 +13,11 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from orderdesk.payments.gateways.events import WebhookRefused, webhook_event_verify
+from orderdesk.payments.gateways.events import (
+    WebhookRefused,
+    WebhookRetryLater,
+    webhook_event_verify,
+)
 from orderdesk.payments.services import gateway_event_record
 
 logger = logging.getLogger("orderdesk.webhooks")
@@ -38,6 +42,9 @@ def gateway_webhook(request, gateway: str):
         return JsonResponse(
             {"detail": [{"field": "signature", "reason": str(refusal)}]}, status=400
         )
+    except WebhookRetryLater as delay:
+        logger.warning("webhook deferred: gateway=%s reason=%s", gateway[:20], delay)
+        return JsonResponse({"detail": [{"field": "gateway", "reason": str(delay)}]}, status=503)
     received = gateway_event_record(event)
     logger.info("webhook %s %s %s: %s", gateway, event.event_id, event.kind, received.outcome)
     return JsonResponse({"event": event.event_id, "outcome": received.outcome})

@@ -24,5 +24,21 @@ def gateways_in_use() -> set[str]:
     return {settings.ORDERDESK_GATEWAY, *(name for _, name in gateway_items() if name)}
 
 
+# The payment methods a gateway can take new authorizations for ("terms" is never authorized).
+PAYMENT_METHODS = ("card", "paypal")
+
+
+def gateway_for_method(method: str) -> str:
+    named = {item_method: name for item_method, name in gateway_items() if name}
+    return named.get(method) or settings.ORDERDESK_GATEWAY
+
+
+def sandbox_serves(method: str) -> bool:
+    """Whether new authorizations by this payment method go to the sandbox."""
+    return gateway_for_method(method) == "sandbox"
+
+
 def sandbox_in_use() -> bool:
-    return "sandbox" in gateways_in_use()
+    """Whether any payment method goes to the sandbox (ORDERDESK_GATEWAY=sandbox with every
+    method named elsewhere in ORDERDESK_GATEWAYS does not count)."""
+    return any(sandbox_serves(method) for method in PAYMENT_METHODS)

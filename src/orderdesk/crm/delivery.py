@@ -6,6 +6,9 @@ is a lease: with it a follow-up task is queued for when the lease ends, so a wor
 dies mid-call does not strand the message; a follow-up that finds the message delivered,
 claimed or not yet due does nothing. Failures are retried with exponential backoff by
 re-enqueuing the task with `run_after`, up to ORDERDESK_CRM_MAX_ATTEMPTS.
+
+An order's messages go out one at a time, oldest first: a message waits while an older
+one of the same order is pending, and each settled message wakes the next (crm.sync).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
@@ -22,6 +26,7 @@ from orderdesk.common.outbox import rows_relay, task_wake
 from orderdesk.common.retry import backoff
 from orderdesk.crm.adapters import CrmDeliveryError, Delivered, adapter_get
 from orderdesk.crm.models import CrmMessage, CrmMessageStatus
+from orderdesk.crm.sync import sync_prepare, sync_settle
 
 logger = logging.getLogger("orderdesk.crm")
 
@@ -65,10 +70,14 @@ def crm_messages_relay(*, limit: int = 500) -> int:
     from orderdesk.crm.tasks import crm_message_deliver
 
     moment = now()
+    older = CrmMessage.objects.filter(
+        order_id=OuterRef("order_id"), status=CrmMessageStatus.PENDING, pk__lt=OuterRef("pk")
+    )
     due = (
         CrmMessage.objects.filter(status=CrmMessageStatus.PENDING)
         .exclude(next_attempt_at__gt=moment)
         .exclude(claimed_until__gt=moment)
+        .exclude(Exists(older))  # woken by the older one when it is settled
     )
     return rows_relay(
         due,
@@ -92,12 +101,50 @@ def _claim(message_id: int) -> CrmMessage | None:
         return None  # another worker is delivering it
     if message.next_attempt_at and message.next_attempt_at > moment:
         return None  # an earlier attempt failed; its retry is queued for later
+    if _waits_behind(message):
+        return None  # the older message of the order wakes this one when it is settled
+    if message.is_sync and not sync_prepare(message):
+        _superseded(message, "the CRM has this picture of the order already")
+        return None
     message.attempts += 1
     message.claimed_until = moment + LEASE
     if crm_message_deliver_defers():
         message.task_id = _enqueue_later(message_id, LEASE + timedelta(seconds=1))
-    message.save(update_fields=["attempts", "claimed_until", "task_id"])
+    fields = ["attempts", "claimed_until", "task_id", "topic", "version", "payload"]
+    message.save(update_fields=fields)
     return message
+
+
+def _waits_behind(message: CrmMessage) -> bool:
+    if message.order_id is None:
+        return False
+    return CrmMessage.objects.filter(
+        order_id=message.order_id, status=CrmMessageStatus.PENDING, pk__lt=message.pk
+    ).exists()
+
+
+def _superseded(message: CrmMessage, note: str) -> None:
+    message.status = CrmMessageStatus.SUPERSEDED
+    message.note = note
+    message.save(update_fields=["status", "note"])
+    _order_next_wake(message.order_id)
+
+
+def _order_next_wake(order_id: int | None) -> None:
+    """Wake the order's oldest pending message, unless its retry is queued for later."""
+    from orderdesk.crm.tasks import crm_message_deliver
+
+    if order_id is None:
+        return
+    following = (
+        CrmMessage.objects.filter(order_id=order_id, status=CrmMessageStatus.PENDING)
+        .order_by("pk")
+        .first()
+    )
+    if following is None or (following.next_attempt_at and following.next_attempt_at > now()):
+        return
+    following.task_id = task_wake(crm_message_deliver, message_id=following.pk)
+    CrmMessage.objects.filter(pk=following.pk).update(task_id=following.task_id)
 
 
 def crm_message_deliver_defers() -> bool:
@@ -110,6 +157,7 @@ def crm_message_deliver_defers() -> bool:
 def _delivered(message_id: int, delivered: Delivered, adapter_name: str) -> str:
     from orderdesk.orders.events import event_record
     from orderdesk.orders.models import EventKind
+    from orderdesk.orders.services import order_crm_id_record
 
     message = lock_one(CrmMessage.objects, pk=message_id)
     message.status = CrmMessageStatus.DELIVERED
@@ -119,19 +167,32 @@ def _delivered(message_id: int, delivered: Delivered, adapter_name: str) -> str:
     message.claimed_until = None
     message.note = delivered.note[:300]
     message.save()
+    for number, crm_id in delivered.record_ids:
+        order_crm_id_record(number=number, crm_id=crm_id)
+    _order_next_wake(message.order_id)
+    if message.is_sync:
+        sync_settle(message, delivered=True)
     if message.order is not None:
         event_record(
             message.order,
             EventKind.CRM_SYNCED,
-            f"CRM synced ({adapter_name}): {message.topic}",
+            f"CRM synced ({adapter_name}): {_described(message)}",
             actor_label="worker",
             details={
                 "message": message.pk,
                 "remote_id": delivered.remote_id,
                 "note": delivered.note,
             },
+            defer_last_action=True,  # the last action stays what a person or payment did
         )
     return "delivered"
+
+
+def _described(message: CrmMessage) -> str:
+    if message.is_sync:
+        changed = ", ".join(message.payload.get("changed", [])) or "no field"
+        return f"{message.topic} v{message.version} ({changed})"
+    return message.topic
 
 
 @transaction.atomic
@@ -151,6 +212,9 @@ def _failed(message_id: int, reason: str, *, retryable: bool) -> str:
         return "retrying"
     message.status = CrmMessageStatus.FAILED
     message.save(update_fields=["last_error", "claimed_until", "status"])
+    _order_next_wake(message.order_id)
+    if message.is_sync:
+        sync_settle(message, delivered=False)
     if message.order is not None:
         event_record(
             message.order,
@@ -158,6 +222,7 @@ def _failed(message_id: int, reason: str, *, retryable: bool) -> str:
             f"CRM sync failed after {message.attempts} attempt(s): {reason}"[:500],
             actor_label="worker",
             details={"message": message.pk, "topic": message.topic},
+            defer_last_action=True,
         )
     logger.error(
         "CRM message %s gave up after %s attempts: %s", message_id, message.attempts, reason

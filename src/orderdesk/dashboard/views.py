@@ -20,11 +20,17 @@ from orderdesk.dashboard.order_screen import order_actions
 from orderdesk.dashboard.panel_rows import panel_rows
 from orderdesk.dashboard.selectors import order_for_screen, order_timeline
 from orderdesk.dashboard.templatetags.dashboard import expiry_phrase
+from orderdesk.dashboard.terminal import terminal_fields
+from orderdesk.links.payment_page import gateway_scripts_allow
 from orderdesk.orders import services as order_services
 from orderdesk.orders.models import Order
 from orderdesk.payments.models import AuthorizationSource, AuthorizationStatus
 from orderdesk.payments.selectors import order_payments, payment_security
-from orderdesk.payments.services import authorization_request, external_payment_record
+from orderdesk.payments.services import (
+    authorization_request,
+    card_intent_release,
+    external_payment_record,
+)
 from orderdesk.unpaid.figures import panel_figures
 from orderdesk.unpaid.rows import unpaid_panel
 from orderdesk.workflows import cancellation, shipping
@@ -115,7 +121,9 @@ def _order_page(request, order: Order, *, bound: dict | None = None, status: int
             **(bound or {}),
         },
     }
-    return render(request, "dashboard/order.html", context, status=status)
+    context.update(terminal_fields(order, context["actions"]))
+    response = render(request, "dashboard/order.html", context, status=status)
+    return gateway_scripts_allow(response, card=context.get("card_entry"))
 
 
 @require_GET
@@ -204,13 +212,17 @@ def order_process_card(request, number: str):
     order = order_for_screen(number)
 
     def perform(data):
-        authorization = authorization_request(
-            order=order,
-            payment_token=data["payment_token"],
-            method="card",
-            source=AuthorizationSource.MANUAL,
-            actor=request.user,
-        )
+        try:
+            authorization = authorization_request(
+                order=order,
+                payment_token=data["payment_token"],
+                method="card",
+                source=AuthorizationSource.MANUAL,
+                actor=request.user,
+            )
+        except BusinessRuleError:  # refused before the gateway: a card confirmed is released
+            card_intent_release(order=order, payment_token=data["payment_token"])
+            raise
         amount = format_minor(authorization.amount, authorization.currency)
         if authorization.status == AuthorizationStatus.AUTHORIZED:
             return f"Card approved: {amount} authorized on {authorization.instrument}."
@@ -255,7 +267,9 @@ def order_external_payment(request, number: str):
 def order_ship(request, number: str):
     order = order_for_screen(number)
     form = forms.ShipForm(request.POST)
-    overriding = bool(request.POST.get("override_reason", "").strip() or request.POST.get("override"))
+    overriding = bool(
+        request.POST.get("override_reason", "").strip() or request.POST.get("override")
+    )
     if overriding and not request.user.has_perm("orders.override_ship_gate"):
         raise PermissionDenied("Only a supervisor may override the ship gate.")
 

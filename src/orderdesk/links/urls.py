@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from orderdesk.links import staff, views
+from orderdesk.links import browser_views, staff, views
 
 app_name = "links"
 urlpatterns = [
@@ -9,6 +9,8 @@ urlpatterns = [
     path("<str:token>/paypal", views.paypal_start, name="paypal-start"),
     path("<str:token>/paypal/return", views.paypal_return, name="paypal-return"),
     path("<str:token>/done", views.done, name="done"),
+    path("<str:token>/card/intent", browser_views.stripe_intent, name="card-intent"),
+    path("<str:token>/paypal/order", browser_views.paypal_order, name="paypal-order"),
     # Any other address under /pay/ is a mangled link: the customer's neutral page, not staff's.
     re_path(r"", views.not_found, name="not-found"),
 ]

@@ -24,6 +24,7 @@ from orderdesk.common.money import format_minor
 from orderdesk.links import services
 from orderdesk.links.forms import CheckoutForm
 from orderdesk.links.models import LinkPurpose, LinkStatus
+from orderdesk.links.payment_page import gateway_scripts_allow, payment_fields
 from orderdesk.links.ratelimit import request_allowed
 from orderdesk.links.selectors import link_by_token, link_is_usable, link_summary
 from orderdesk.links.services import LinkBusy, LinkUnavailable, Outcome
@@ -139,6 +140,10 @@ def _page_context(link, **extra) -> dict:
 @require_http_methods(["GET", "POST"])
 def pay(request, token: str, link):
     if not link_is_usable(link):
+        if link is not None and request.method == "POST":  # a card confirmed too late
+            services.link_card_intent_release(
+                link=link, payment_token=request.POST.get("payment_token", "")
+            )
         return _unavailable(request)
     if request.method == "POST":
         form = CheckoutForm(request.POST)
@@ -147,8 +152,17 @@ def pay(request, token: str, link):
         messages.error(request, "Enter your card details, or pay with PayPal.")
         return HttpResponseRedirect(reverse("links:pay", args=[token]))
     services.link_opened_record(link)
-    context = _page_context(link, decline_asked=request.GET.get("decline") == "1")
-    return render(request, "links/pay.html", context)
+    fields = payment_fields(
+        amount=link.amount,
+        currency=link.currency,
+        intent_url=reverse("links:card-intent", args=[token]),
+        paypal=True,
+    )
+    context = _page_context(link, decline_asked=request.GET.get("decline") == "1", **fields)
+    response = render(request, "links/pay.html", context)
+    return gateway_scripts_allow(
+        response, card=fields["card_entry"], paypal_script=fields["paypal_sdk_url"]
+    )
 
 
 def _checkout(request, token: str, link, payment_token: str, method: str):
@@ -157,6 +171,7 @@ def _checkout(request, token: str, link, payment_token: str, method: str):
     except LinkBusy:
         return _busy(request)
     except LinkUnavailable:
+        services.link_card_intent_release(link=link, payment_token=payment_token)
         return _unavailable(request)
     return _after(request, token, result)
 

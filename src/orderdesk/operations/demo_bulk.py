@@ -135,6 +135,9 @@ def order_columns(naming: BulkNaming) -> dict[str, str]:
         ),
         "last_action": "'Order created'",
         "last_action_at": created,
+        # Bulk demo orders are never sent to the CRM: nothing for its relay to pick up.
+        "crm_version": "1",
+        "crm_settled_version": "1",
     }
 
 

@@ -18,6 +18,7 @@ JOBS = [
     "orderdesk.payments.services.void_steps_relay",
     "orderdesk.payments.services.void_steps_reconcile",
     "orderdesk.workflows.shipping.shipments_reconcile",
+    "orderdesk.crm.sync.crm_syncs_relay",
 ]
 
 

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from orderdesk.common.clock import now
 from orderdesk.common.people import display_name
@@ -97,6 +97,12 @@ class Order(models.Model):
     price_declined_at = models.DateTimeField(
         null=True, blank=True, help_text="When the customer declined the newest price increase"
     )
+    # What the CRM has heard (crm.sync): every change the CRM should hear of (work status,
+    # delivery date, payment state) adds one to crm_version in the UPDATE that makes it; the
+    # CRM outbox sends the order as it then is and records the version it finished with
+    # (delivered, or given up and shown to supervisors). A new order starts one behind.
+    crm_version = models.BigIntegerField(default=1, db_default=1)
+    crm_settled_version = models.BigIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -152,6 +158,13 @@ class Order(models.Model):
                 fields=["supersedes"],
                 name="order_supersedes_set",
                 condition=Q(supersedes__isnull=False),
+            ),
+            # Orders with changes the CRM has not heard of: the CRM relay reads only these,
+            # so finding the few behind is one small index at any number of orders.
+            models.Index(
+                fields=["id"],
+                name="order_crm_behind",
+                condition=Q(crm_version__gt=F("crm_settled_version")),
             ),
         ]
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from orderdesk.common.clock import now
@@ -26,6 +27,9 @@ from orderdesk.orders.models import (
     OrderStatus,
 )
 from orderdesk.orders.statuses import ORDER_STATUS_MACHINE
+
+# Spread into the UPDATE of a change the CRM should hear of (see Order.crm_version).
+CRM_CHANGED = {"crm_version": F("crm_version") + 1}
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,9 @@ def order_create(
     """
     total = lines_total(lines)
     if any(line.unit_price < 0 or line.quantity < 1 for line in lines):
-        raise BusinessRuleError("Prices cannot be negative and quantities start at 1.", field="lines")
+        raise BusinessRuleError(
+            "Prices cannot be negative and quantities start at 1.", field="lines"
+        )
     order = Order.objects.create(
         number=number or order_number_next(),
         account=account,
@@ -114,7 +120,10 @@ def order_transition(order: Order, to: str, *, actor=None, reason: str = "") -> 
     ORDER_STATUS_MACHINE.check(order.status, to)
     previous = order.status
     order.status = to
-    order.save(update_fields=["status", "cancel_reason", "updated_at"])
+    order.updated_at = now()
+    Order.objects.filter(pk=order.pk).update(
+        status=to, cancel_reason=order.cancel_reason, updated_at=order.updated_at, **CRM_CHANGED
+    )
     text = f"Status {OrderStatus(previous).label} → {OrderStatus(to).label}"
     event_record(
         order,
@@ -176,7 +185,9 @@ def delivery_date_check(estimated: date | None) -> None:
 def order_delivery_date_set(*, order: Order, actor, estimated: date | None) -> Order:
     require(actor, "orders.work_order")
     delivery_date_check(estimated)
-    Order.objects.filter(pk=order.pk).update(estimated_delivery_date=estimated, updated_at=now())
+    Order.objects.filter(pk=order.pk).update(
+        estimated_delivery_date=estimated, updated_at=now(), **CRM_CHANGED
+    )
     order.estimated_delivery_date = estimated
     text = (
         f"Estimated delivery date set to {estimated:%b %d, %Y}"
@@ -185,3 +196,17 @@ def order_delivery_date_set(*, order: Order, actor, estimated: date | None) -> O
     )
     event_record(order, EventKind.DELIVERY_DATE_SET, text, actor=actor)
     return order
+
+
+def order_crm_settle(*, order_id: int, version: int) -> None:
+    """The CRM outbox finished with the order's changes up to `version`: delivered, or
+    given up and shown to supervisors (never moves back)."""
+    Order.objects.filter(pk=order_id, crm_settled_version__lt=version).update(
+        crm_settled_version=version
+    )
+
+
+def order_crm_id_record(*, number: str, crm_id: str) -> None:
+    """The CRM's own record id for the order, kept the first time the CRM answers it."""
+    if crm_id:
+        Order.objects.filter(number=number, crm_id="").update(crm_id=crm_id[:64])

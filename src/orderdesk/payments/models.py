@@ -88,6 +88,13 @@ class Authorization(models.Model):
                 name="authorization_unknown",
                 condition=Q(status__in=["unknown"]),
             ),
+            # A PayPal reauthorization's webhook names the PayPal order, not the hold it
+            # renews: the hold is found by the order id kept from the approval token.
+            models.Index(
+                fields=["instrument_reference"],
+                name="authorization_instrument",
+                condition=~Q(instrument_reference=""),
+            ),
         ]
 
     def __str__(self) -> str:

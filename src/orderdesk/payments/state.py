@@ -21,6 +21,7 @@ from functools import cache
 
 from django.db import connection
 from django.db.models import Sum
+from django.db.models.expressions import RawSQL
 
 from orderdesk.common.clock import now
 from orderdesk.orders.models import Order, OrderKind, OrderStatus, PaymentMethod, PaymentState
@@ -256,5 +257,26 @@ def payment_state_refresh(
     order.payment_expires_at = snapshot.expires_at
     order.authorized_amount = snapshot.authorized_amount
     fields = (*PAYMENT_STATE_FIELDS, *also)
-    Order.objects.filter(pk=order.pk).update(**{field: getattr(order, field) for field in fields})
+    Order.objects.filter(pk=order.pk).update(
+        **{field: getattr(order, field) for field in fields},
+        crm_version=_crm_version_after(snapshot),
+    )
     return snapshot
+
+
+def _crm_version_after(snapshot: PaymentSnapshot) -> RawSQL:
+    """One more when the stored payment state, expiry or amount changes (the CRM hears of
+    it), compared with what the row holds, in the same UPDATE: no extra read or write.
+    Written as SQL because the same CASE built from Case/When/Q cost more to compile
+    (about 1.4 ms) than the whole UPDATE took to run."""
+    expiry = (
+        "payment_expires_at IS NULL" if snapshot.expires_at is None else "payment_expires_at = %s"
+    )
+    sql = (
+        f"CASE WHEN payment_state = %s AND authorized_amount = %s AND {expiry} "
+        "THEN crm_version ELSE crm_version + 1 END"
+    )
+    params = [snapshot.state, snapshot.authorized_amount]
+    if snapshot.expires_at is not None:
+        params.append(connection.ops.adapt_datetimefield_value(snapshot.expires_at))
+    return RawSQL(sql, params)  # noqa: S611 (constant SQL, values bound as parameters)

@@ -71,16 +71,17 @@ def _statements(names: dict[str, str], *, staged: bool) -> list[str]:
         in_order, expire_where = "", lapsed_where
     # Only orders whose stored state rested on a lapsing authorization move to expired: a
     # shipped order (overridden with a partial hold) expires too, as payment_state_compute says.
-    state = (
-        "CASE WHEN payment_state IN (%s, %s) AND payment_expires_at <= %s AND NOT status = %s "
-        "THEN %s ELSE payment_state END"
-    )
+    moves = "payment_state IN (%s, %s) AND payment_expires_at <= %s AND NOT status = %s"
+    state = f"CASE WHEN {moves} THEN %s ELSE payment_state END"
+    # The CRM hears of the move to expired (orders.models.Order.crm_version), in this UPDATE.
+    crm_version = f"CASE WHEN {moves} THEN crm_version + 1 ELSE crm_version END"
     return [
         f"INSERT INTO {names['event']} "  # noqa: S608 (names from the models, statuses constants)
         "(order_id, kind, message, details, actor_label, created_at) "
         f"SELECT order_id, %s, %s, %s, %s, %s FROM {lapsed_rows} AS lapsed{in_order}",
         f"UPDATE {names['order']} SET last_action = %s, last_action_at = %s, "  # noqa: S608
-        f"payment_state = {state} WHERE id IN (SELECT order_id FROM {lapsed_rows} AS lapsed)",
+        f"crm_version = {crm_version}, payment_state = {state} "
+        f"WHERE id IN (SELECT order_id FROM {lapsed_rows} AS lapsed)",
         f"UPDATE {names['authorization']} SET status = %s, updated_at = %s "  # noqa: S608
         f"WHERE {expire_where}",
     ]
@@ -116,7 +117,8 @@ def authorizations_expire(at: datetime | None = None) -> int:
             _stage(cursor, names, stamp)
         event = [EventKind.AUTHORIZATION_EXPIRED, label, "{}", "expiry sweep", stamp]
         cursor.execute(insert, [*event, *lapsed])
-        cursor.execute(orders, [label, stamp, *state, PaymentState.EXPIRED, *lapsed])
+        # crm_version is set before payment_state, and both read the row as it was.
+        cursor.execute(orders, [label, stamp, *state, *state, PaymentState.EXPIRED, *lapsed])
         cursor.execute(expire, [AuthorizationStatus.EXPIRED, stamp, *lapsed])
         expired = cursor.rowcount
         if staged:

@@ -177,6 +177,16 @@ def authorization_by_reference(*, reference: str) -> SandboxTransaction | None:
     return SandboxTransaction.objects.filter(kind=Kind.AUTHORIZATION, reference=reference).first()
 
 
+def operation_by_key(*, reference: str, idempotency_key: str) -> SandboxTransaction | None:
+    """The capture or void made on the authorization `reference` with this key, if any."""
+    return SandboxTransaction.objects.filter(
+        kind__in=(Kind.CAPTURE, Kind.VOID),
+        parent_reference=reference,
+        idempotency_key=idempotency_key,
+        status__in=("captured", "voided"),
+    ).first()
+
+
 def captured_amount(*, reference: str) -> int:
     captures = SandboxTransaction.objects.filter(
         kind=Kind.CAPTURE, parent_reference=reference, status="captured"

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import json
 from functools import wraps
+from pathlib import Path
 
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from orderdesk.common.gateway_settings import sandbox_in_use
+from orderdesk.common.gateway_settings import sandbox_in_use, sandbox_serves
 from orderdesk.common.ratelimit import address_key, tokenize_rate
 from orderdesk.sandbox import server
 from orderdesk.sandbox.cards import CardRejected
@@ -32,17 +33,29 @@ def _error(field: str, reason: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": {"field": field, "reason": reason}}, status=status)
 
 
-def sandbox_only(view):
+def sandbox_only(view, method: str = ""):
+    """The view exists only while the sandbox serves payments (by `method`, when given)."""
+
     @wraps(view)
     def guarded(request, *args, **kwargs):
-        if not sandbox_in_use():
+        if not (sandbox_serves(method) if method else sandbox_in_use()):
             raise Http404("the sandbox gateway is not in use")
         return view(request, *args, **kwargs)
 
     return guarded
 
 
-@sandbox_only
+def sandbox_cards_only(view):
+    """Card tokenization exists only while cards go to the sandbox: with Stripe for cards
+    (even with the sandbox for PayPal) no orderdesk URL takes a card number."""
+    return sandbox_only(view, "card")
+
+
+def sandbox_paypal_only(view):
+    return sandbox_only(view, "paypal")
+
+
+@sandbox_cards_only
 @csrf_exempt  # a gateway's tokenization endpoint takes no cookie; it holds nothing to forge
 @require_POST
 @never_cache
@@ -70,7 +83,20 @@ def tokens(request):
     return JsonResponse({"token": token})
 
 
-@sandbox_only
+_CARD_FORM_SCRIPT = Path(__file__).resolve().parent / "card-form.js"
+
+
+@sandbox_cards_only
+@require_GET
+def card_form_script(request):
+    """The sandbox's card script, served (not a static file) only while the sandbox takes
+    cards, like the tokenization it posts to."""
+    response = FileResponse(_CARD_FORM_SCRIPT.open("rb"), content_type="text/javascript")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@sandbox_paypal_only
 @never_cache
 @require_http_methods(["GET", "POST"])
 def paypal_approve(request, reference: str):

@@ -21,9 +21,10 @@ from orderdesk.orders.services import order_transition
 from orderdesk.orders.statuses import ORDER_STATUS_MACHINE
 from orderdesk.payments.errors import CaptureFailed
 from orderdesk.payments.gateways.base import GatewayResult
-from orderdesk.payments.models import STEP_OPEN, GatewayStep, StepKind
+from orderdesk.payments.models import STEP_OPEN, StepKind
 from orderdesk.payments.selectors import payment_security
 from orderdesk.payments.services import (
+    capture_in_flight,
     capture_step_begin,
     capture_step_call,
     capture_step_record,
@@ -89,7 +90,7 @@ def _shippable_check(order: Order) -> None:
         raise ShipmentRefused(
             f"Only an order that is ready to ship can ship; this one is {order.get_status_display().lower()}."
         )
-    if GatewayStep.objects.filter(order=order, kind=StepKind.CAPTURE, status__in=STEP_OPEN):
+    if capture_in_flight(order):
         raise ShipmentRefused(
             "The capture for this order is being confirmed with the gateway; "
             "it ships once the capture is settled."

@@ -16,7 +16,25 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A body that is not JSON: the stand-ins of a gateway's browser scripts and pages."""
+
+    content: bytes
+    content_type: str
+
+
+BROWSER_DIR = Path(__file__).resolve().parent / "browser"
+
+
+def browser_file(name: str, content_type: str):
+    """(status, headers, body) of one stand-in of a gateway's browser script or page."""
+    headers = {"Cache-Control": "no-store", "Access-Control-Allow-Origin": "*"}
+    return 200, headers, Raw((BROWSER_DIR / name).read_bytes(), content_type)
 
 
 @dataclass
@@ -48,13 +66,17 @@ class _Handler(BaseHTTPRequestHandler):
         status, headers, body, delay = self.server.fake.dispatch(request)
         if delay:
             time.sleep(delay)
-        payload = b"" if body is None else json.dumps(body).encode()
+        if isinstance(body, Raw):
+            payload, content_type = body.content, body.content_type
+        else:
+            payload = b"" if body is None else json.dumps(body).encode()
+            content_type = "application/json"
         try:
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
             if payload:
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)

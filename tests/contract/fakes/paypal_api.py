@@ -23,7 +23,7 @@ import zlib
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from tests.contract.fakes.gateway_http import FakeGateway, Request
+from tests.contract.fakes.gateway_http import FakeGateway, Request, browser_file
 
 CLIENT_ID = "fake-client-id"
 CLIENT_SECRET = "fake-client-secret"
@@ -57,6 +57,13 @@ def _issue(status: int, name: str, issue: str, description: str) -> tuple[int, d
 
 def _unprocessable(issue: str, description: str):
     return _issue(422, "UNPROCESSABLE_ENTITY", issue, description)
+
+
+# Stand-ins of the JS SDK (www.paypal.com/sdk/js) and of the payer's approval page.
+BROWSER_FILES = {
+    "/sdk/js": ("paypal-sdk.js", "text/javascript"),
+    "/checkoutnow": ("paypal-approve.html", "text/html; charset=utf-8"),
+}
 
 
 class FakePayPal(FakeGateway):
@@ -140,11 +147,25 @@ class FakePayPal(FakeGateway):
         genuine = hmac.compare_digest(expected, str(body["transmission_sig"]))
         return 200, {}, {"verification_status": "SUCCESS" if genuine else "FAILURE"}
 
+    def _browser(self, request: Request):
+        """The SDK (for orderdesk's client id only), the approval page, and its approve click."""
+        query = dict(request.query)
+        if request.path == "/sdk/js" and query.get("client-id") != CLIENT_ID:
+            return 400, {}, {"name": "INVALID_CLIENT_ID", "message": "fake: unknown client-id"}
+        if request.path in BROWSER_FILES:
+            return browser_file(*BROWSER_FILES[request.path])
+        if request.method != "POST" or query.get("token") not in self.orders:
+            return 404, {}, {"name": "RESOURCE_NOT_FOUND", "message": "fake: no such order"}
+        self.approve(query["token"])
+        return 200, {}, {"id": query["token"], "status": "APPROVED"}
+
     # -- plumbing --------------------------------------------------------------------------
 
     def handle(self, request: Request):
         if request.path == "/v1/oauth2/token":
             return self._token(request)
+        if request.path in BROWSER_FILES or request.path == "/checkoutnow/approve":
+            return self._browser(request)
         token = request.header("authorization").removeprefix("Bearer ")
         if self.tokens.get(token, self.now()) <= self.now():
             return 401, {}, {"error": "invalid_token", "error_description": "Token expired"}
@@ -311,6 +332,7 @@ class FakePayPal(FakeGateway):
             "expiration_time": _stamp(now + timedelta(days=AUTHORIZATION_DAYS)),
             "original_create_time": _stamp(now),
             "seller_protection": {"status": "ELIGIBLE"},
+            "supplementary_data": {"related_ids": {"order_id": order["id"]}},
             "reauthorized": False,
         }
         self.authorizations[authorization["id"]] = authorization

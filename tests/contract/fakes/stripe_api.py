@@ -1,6 +1,8 @@
 """A fake of Stripe's PaymentIntents API (v1), written from Stripe's public API reference.
 
-It covers what orderdesk uses: create-and-confirm with manual capture, retrieve, capture
+It covers what orderdesk uses: create-and-confirm with manual capture, create for Stripe.js
+to confirm in the browser (with the publishable key and the client secret, as Stripe.js
+does; the fake serves a stand-in of Stripe.js and of the Payment Element's frame), retrieve, capture
 (`amount_to_capture`), cancel, and search by metadata, with `expand` of `latest_charge`.
 Like Stripe it checks the secret key (Bearer), replays a POST repeated with the same
 `Idempotency-Key` and the same parameters (header `Idempotent-Replayed: true`), answers
@@ -15,9 +17,23 @@ import secrets
 import time
 from urllib.parse import parse_qsl
 
-from tests.contract.fakes.gateway_http import FakeGateway, Request
+from tests.contract.fakes.gateway_http import FakeGateway, Request, browser_file
 
 SECRET_KEY = "sk_test_orderdesk_fake"
+PUBLISHABLE_KEY = "pk_test_orderdesk_fake"
+# Stripe's test card numbers, as typed into the Payment Element: the PaymentMethod each makes.
+TEST_CARDS = {
+    "4242424242424242": "pm_card_visa",
+    "5555555555554444": "pm_card_mastercard",
+    "4000000000000002": "pm_card_chargeDeclined",
+    "4000000000009995": "pm_card_chargeDeclinedInsufficientFunds",
+    "4000000000000119": "pm_card_chargeDeclinedProcessingError",
+}
+# The stand-in of Stripe.js (js.stripe.com/v3/) and of the Payment Element's frame.
+BROWSER_FILES = {
+    "/v3/": ("stripe.js", "text/javascript"),
+    "/elements/payment": ("stripe-element.html", "text/html; charset=utf-8"),
+}
 CAPTURE_WINDOW_SECONDS = 7 * 24 * 3600
 # Stripe's test PaymentMethods: brand, last4, and (code, decline_code, message) if declined.
 PAYMENT_METHODS = {
@@ -47,6 +63,32 @@ def _id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(12)}"
 
 
+def _charge(intent: dict, brand: str, last4: str, failure, now: int) -> dict:
+    return {
+        "id": intent["latest_charge"],
+        "object": "charge",
+        "amount": intent["amount"],
+        "amount_captured": 0,
+        "captured": False,
+        "currency": intent["currency"],
+        "payment_intent": intent["id"],
+        "status": "failed" if failure else "succeeded",
+        "payment_method_details": {
+            "type": "card",
+            "card": {
+                "brand": brand,
+                "last4": last4,
+                "exp_month": 12,
+                "exp_year": 2034,
+                "network": brand,
+                "capture_before": None if failure else now + CAPTURE_WINDOW_SECONDS,
+                "extended_authorization": {"status": "disabled"},
+                "incremental_authorization": {"status": "unavailable"},
+            },
+        },
+    }
+
+
 def _error(status: int, type_: str, message: str, **extra) -> tuple[int, dict, dict]:
     return status, {}, {"error": {"type": type_, "message": message, **extra}}
 
@@ -64,6 +106,10 @@ class FakeStripe(FakeGateway):
     # -- plumbing --------------------------------------------------------------------------
 
     def handle(self, request: Request):
+        if request.method == "GET" and request.path in BROWSER_FILES:
+            return browser_file(*BROWSER_FILES[request.path])
+        if request.method == "POST" and request.path.endswith("/confirm"):
+            return self._route(request, parse_qsl(request.body.decode(), keep_blank_values=True))
         if request.header("authorization") != f"Bearer {SECRET_KEY}":
             return _error(401, "invalid_request_error", "Invalid API Key provided")
         params = parse_qsl(request.body.decode(), keep_blank_values=True)
@@ -116,6 +162,8 @@ class FakeStripe(FakeGateway):
             return 200, {}, self._view(intent, expand)
         if request.method == "POST" and parts[3:] == ["capture"]:
             return self._capture(intent, values, expand)
+        if request.method == "POST" and parts[3:] == ["confirm"]:
+            return self._browser_confirm(intent, values)
         if request.method == "POST" and parts[3:] == ["cancel"]:
             return self._cancel(intent, values, expand)
         return _error(404, "invalid_request_error", f"Unrecognized request URL ({request.path})")
@@ -135,10 +183,11 @@ class FakeStripe(FakeGateway):
             return _error(400, "invalid_request_error", "Invalid integer: amount", param="amount")
         if not re.fullmatch(r"[a-z]{3}", currency):
             return _error(400, "invalid_request_error", "Invalid currency", param="currency")
-        if values.get("capture_method") != "manual" or values.get("confirm") != "true":
-            return _error(
-                400, "invalid_request_error", "this fake only authorizes (manual, confirm)"
-            )
+        if values.get("capture_method") != "manual":
+            return _error(400, "invalid_request_error", "this fake only authorizes (manual)")
+        if values.get("confirm") != "true":  # for Stripe.js to confirm in the browser
+            intent = self._new_intent(int(amount), currency, values)
+            return 200, {}, self._view(intent, expand)
         method = values.get("payment_method", "")
         if method not in PAYMENT_METHODS:
             return _error(
@@ -148,55 +197,49 @@ class FakeStripe(FakeGateway):
                 code="resource_missing",
                 param="payment_method",
             )
-        brand, last4, failure = PAYMENT_METHODS[method]
-        now = int(time.time())
+        return self._attempt(self._new_intent(int(amount), currency, values), method, expand)
+
+    def _new_intent(self, amount: int, currency: str, values: dict) -> dict:
+        intent_id = _id("pi")
         intent = {
-            "id": _id("pi"),
+            "id": intent_id,
             "object": "payment_intent",
-            "amount": int(amount),
-            "amount_capturable": 0 if failure else int(amount),
+            "amount": amount,
+            "amount_capturable": 0,
             "amount_received": 0,
             "capture_method": "manual",
             "canceled_at": None,
             "cancellation_reason": None,
-            "created": now,
+            "client_secret": f"{intent_id}_secret_{secrets.token_hex(12)}",
+            "created": int(time.time()),
             "currency": currency,
             "description": values.get("description"),
             "last_payment_error": None,
-            "latest_charge": _id("ch"),
+            "latest_charge": None,
             "livemode": False,
             "metadata": {
                 name[len("metadata[") : -1]: value
                 for name, value in values.items()
                 if name.startswith("metadata[")
             },
-            "payment_method": method,
-            "status": "requires_payment_method" if failure else "requires_capture",
+            "payment_method": None,
+            "status": "requires_payment_method",
         }
-        self.charges[intent["latest_charge"]] = {
-            "id": intent["latest_charge"],
-            "object": "charge",
-            "amount": int(amount),
-            "amount_captured": 0,
-            "captured": False,
-            "currency": currency,
-            "payment_intent": intent["id"],
-            "status": "failed" if failure else "succeeded",
-            "payment_method_details": {
-                "type": "card",
-                "card": {
-                    "brand": brand,
-                    "last4": last4,
-                    "exp_month": 12,
-                    "exp_year": 2034,
-                    "network": brand,
-                    "capture_before": None if failure else now + CAPTURE_WINDOW_SECONDS,
-                    "extended_authorization": {"status": "disabled"},
-                    "incremental_authorization": {"status": "unavailable"},
-                },
-            },
-        }
-        self.intents[intent["id"]] = intent
+        self.intents[intent_id] = intent
+        return intent
+
+    def _attempt(self, intent: dict, method: str, expand):
+        """Confirm the intent with a PaymentMethod: a hold, or a decline (402)."""
+        brand, last4, failure = PAYMENT_METHODS[method]
+        now = int(time.time())
+        intent.update(
+            amount_capturable=0 if failure else intent["amount"],
+            latest_charge=_id("ch"),
+            payment_method=method,
+            status="requires_payment_method" if failure else "requires_capture",
+            last_payment_error=None,
+        )
+        self.charges[intent["latest_charge"]] = _charge(intent, brand, last4, failure, now)
         if failure:
             code, decline_code, message = failure
             error = {"type": "card_error", "code": code, "message": message}
@@ -205,6 +248,27 @@ class FakeStripe(FakeGateway):
             intent["last_payment_error"] = dict(error)
             return 402, {}, {"error": {**error, "payment_intent": self._view(intent, expand)}}
         return 200, {}, self._view(intent, expand)
+
+    def _browser_confirm(self, intent: dict, values: dict):
+        """Stripe.js's confirmation with the publishable key and the client secret; the card
+        number is read from the request and never kept (only brand and last 4)."""
+        if values.get("key") != PUBLISHABLE_KEY:
+            return _error(401, "invalid_request_error", "Invalid API Key provided")
+        if values.get("client_secret") != intent["client_secret"]:
+            return _error(400, "invalid_request_error", "The client_secret does not match")
+        if intent["status"] != "requires_payment_method":
+            return _error(
+                400,
+                "invalid_request_error",
+                f"This PaymentIntent's status is {intent['status']}.",
+                code="payment_intent_unexpected_state",
+            )
+        number = values.get("payment_method_data[card][number]", "").replace(" ", "")
+        if number not in TEST_CARDS:
+            return _error(
+                402, "card_error", "Your card number is incorrect.", code="incorrect_number"
+            )
+        return self._attempt(intent, TEST_CARDS[number], [])
 
     def _capture(self, intent: dict, values: dict, expand):
         if intent["status"] != "requires_capture":

@@ -10,6 +10,9 @@ from orderdesk.crm.models import CrmMessage
 class Delivered:
     remote_id: str = ""
     note: str = ""
+    # (order number, the CRM's record id) for each order the CRM answered a record for:
+    # kept on the order (Order.crm_id) the first time.
+    record_ids: tuple[tuple[str, str], ...] = ()
 
 
 class CrmDeliveryError(Exception):

@@ -5,11 +5,13 @@ keyed by the external-ID field `Order_Number__c`, written with upserts (`PATCH
 /sobjects/Order__c/Order_Number__c/<number>`), so a retried message updates the records it
 created instead of duplicating them. For `order.replaced` the old and new orders are linked
 both ways: the new one's lookup `Supersedes__c` and the old one's lookup `Replaced_By__c`.
+A sync (`order.created`, `order.updated`) upserts the order's record with its picture.
 
 Fields used: Name, Order_Number__c (external ID, unique), Status__c (text),
 Total_Minor__c (number, 0 decimals: minor units), Currency__c (text 3), Account__c
 (lookup to Account, set when the account has a CRM id), Supersedes__c and Replaced_By__c
-(lookups to the same object).
+(lookups to the same object), Payment_State__c (text), Payment_Expires_At__c (date/time),
+Authorized_Minor__c (number, 0 decimals), Estimated_Delivery_Date__c (date).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from simple_salesforce.exceptions import (
 )
 
 from orderdesk.crm.adapters.base import CrmDeliveryError, Delivered
-from orderdesk.crm.models import CrmMessage
+from orderdesk.crm.models import SYNC_TOPICS, CrmMessage
 
 EXTERNAL_ID = "Order_Number__c"
 _sessions: dict[tuple, tuple[str, str]] = {}
@@ -133,6 +135,8 @@ class SalesforceAdapter:
         payload = message.payload
         if message.topic == "order.replaced":
             return self._replaced(records, payload)
+        if message.topic in SYNC_TOPICS:
+            return self._synced(records, payload)
         number = payload.get("number")
         if message.topic.startswith("order.") and number:
             fields = {"Status__c": payload["status"]} if payload.get("status") else {}
@@ -156,7 +160,36 @@ class SalesforceAdapter:
         return Delivered(
             remote_id=new_id,
             note=f"Salesforce: {old_number} ({old_id}) replaced by {new_number} ({new_id})",
+            record_ids=((old_number, old_id), (new_number, new_id)),
         )
+
+    def _synced(self, records, payload: dict) -> Delivered:
+        number = payload["number"]
+        fields = {
+            "Status__c": _status_text(payload),
+            **_money(payload.get("total"), payload.get("currency", "")),
+            "Payment_State__c": payload.get("payment_state", ""),
+            "Payment_Expires_At__c": payload.get("payment_expires_at"),
+            "Authorized_Minor__c": payload.get("authorized_amount", 0),
+            "Estimated_Delivery_Date__c": payload.get("estimated_delivery_date"),
+        }
+        account_crm_id = (payload.get("account") or {}).get("crm_id")
+        if account_crm_id:
+            fields["Account__c"] = account_crm_id
+        remote_id = _upsert(records, number, fields)
+        return Delivered(
+            remote_id=remote_id,
+            note=f"Salesforce record {remote_id} of {number} updated (v{payload.get('version')})",
+            record_ids=((number, remote_id),),
+        )
+
+
+def _status_text(payload: dict) -> str:
+    """The work status as Salesforce shows it; a replaced order reads Replaced, as the
+    `order.replaced` message writes it."""
+    if payload.get("cancel_reason") == "replaced":
+        return "Replaced"
+    return str(payload.get("status", "")).replace("_", " ").capitalize()
 
 
 def _money(amount, currency: str) -> dict:

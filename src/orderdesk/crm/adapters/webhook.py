@@ -41,11 +41,11 @@ class WebhookAdapter:
         headers = {
             "content-type": "application/json",
             "user-agent": "orderdesk-webhooks/1",
-            # The dedupe key is the webhook id: a receiver drops a message it has seen.
-            "webhook-id": message.dedupe_key,
+            # The event id is the webhook id: a receiver drops a message it has seen.
+            "webhook-id": message.event_id,
             "webhook-timestamp": str(timestamp),
             "webhook-signature": signature(
-                secret=secret, message_id=message.dedupe_key, timestamp=timestamp, body=body
+                secret=secret, message_id=message.event_id, timestamp=timestamp, body=body
             ),
         }
         try:

@@ -15,6 +15,9 @@ from typing import Protocol, runtime_checkable
 class Capability:
     REAUTHORIZE = "reauthorize"
     PAYPAL_APPROVAL = "paypal_approval"
+    # The card is confirmed in the browser with the gateway's own script (Stripe.js):
+    # `intent_create` gives the browser what it confirms; the confirmed id is the token.
+    BROWSER_CONFIRMATION = "browser_confirmation"
 
 
 class ResultStatus:
@@ -86,10 +89,12 @@ class Gateway(Protocol):
         """
         ...
 
-    def lookup(self, *, reference: str) -> GatewayResult:
+    def lookup(self, *, reference: str, idempotency_key: str = "") -> GatewayResult:
         """What the gateway holds now for the authorization `reference`: AUTHORIZED (still
         held), CAPTURED (`amount` captured so far), VOIDED, EXPIRED, or NOT_FOUND. Capture
-        and void steps whose answer was lost or refused are settled from it."""
+        and void steps whose answer was lost or refused are settled from it. Where the
+        gateway can find an operation by its idempotency key (the sandbox), the capture or
+        void made with `idempotency_key` answers with its own record."""
         ...
 
     def token_reference(self, payment_token: str) -> str:

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from orderdesk.payments.gateways.base import GatewayError
 from orderdesk.payments.gateways.transport import minor_units, setting
 
 
@@ -33,12 +34,21 @@ class WebhookEvent:
     kind: str  # the gateway's own name for it
     change: str = ""  # a HoldChange, or "" when orderdesk does not act on this kind
     reference: str = ""  # the authorization's gateway reference
-    amount: int | None = None  # captured amount, in minor units
+    amount: int | None = None  # captured amount, or the amount held after a reauthorization
     expires_at: datetime | None = None  # after a reauthorization
+    # A reauthorization that makes a new hold (PayPal): how to find the hold it renews, the
+    # earlier authorization's id, or the gateway order both belong to.
+    renews_reference: str = ""
+    renews_order: str = ""
 
 
 class WebhookRefused(Exception):
     """The request is not a genuine, current event from the gateway."""
+
+
+class WebhookRetryLater(Exception):
+    """A genuine event that cannot be read now (the gateway did not answer a look-up): the
+    gateway is asked to send it again (a 5xx answer), and nothing changed."""
 
 
 def tolerance_seconds() -> int:
@@ -150,13 +160,37 @@ def stripe_event_verify(headers, body: bytes) -> WebhookEvent:
         change = HoldChange.CAPTURED
         currency = str(intent.get("currency", "")).upper()
         amount = orderdesk_amount(int(intent.get("amount_received") or 0), currency)
-    return WebhookEvent(
+    event = WebhookEvent(
         gateway="stripe",
         event_id=str(payload.get("id", "")),
         kind=kind,
         change=change,
         reference=str(intent.get("id", "")),
         amount=amount,
+    )
+    if kind == "payment_intent.amount_capturable_updated":
+        return _stripe_hold_renewed(event)
+    return event
+
+
+def _stripe_hold_renewed(event: WebhookEvent) -> WebhookEvent:
+    """Stripe's word for a hold that grew or lasts longer (an incremental or extended
+    authorization): `payment_intent.amount_capturable_updated`. The event's intent does
+    not carry the charge's capture deadline, so Stripe is asked for the intent as it is
+    now (outside any transaction), which also makes an old event tell the current truth."""
+    from dataclasses import replace
+
+    from orderdesk.payments.gateways.base import ResultStatus
+    from orderdesk.payments.gateways.registry import get_gateway
+
+    try:
+        hold = get_gateway("stripe").lookup(reference=event.reference)
+    except GatewayError as error:  # timeouts and outages included
+        raise WebhookRetryLater(f"Stripe did not answer the look-up: {error}") from error
+    if hold.status != ResultStatus.AUTHORIZED:
+        return event  # no live hold there (any more): nothing to renew
+    return replace(
+        event, change=HoldChange.REAUTHORIZED, amount=hold.amount, expires_at=hold.expires_at
     )
 
 
@@ -206,9 +240,8 @@ def paypal_event_verify(headers, body: bytes) -> WebhookEvent:
         change = HoldChange.CAPTURED
         related = (resource.get("supplementary_data") or {}).get("related_ids") or {}
         reference = str(related.get("authorization_id", ""))
-        money = resource.get("amount") or {}
-        amount = minor_units(str(money.get("value", "0")), str(money.get("currency_code", "")))
-    return WebhookEvent(
+        amount = _paypal_money(resource)
+    event = WebhookEvent(
         gateway="paypal",
         event_id=str(payload.get("id", "")),
         kind=kind,
@@ -216,6 +249,48 @@ def paypal_event_verify(headers, body: bytes) -> WebhookEvent:
         reference=reference,
         amount=amount,
     )
+    if kind == "PAYMENT.AUTHORIZATION.CREATED" and resource.get("status") == "CREATED":
+        return _paypal_hold_renewed(event, resource)
+    return event
+
+
+def _paypal_money(resource: dict) -> int | None:
+    money = resource.get("amount") if isinstance(resource.get("amount"), dict) else {}
+    if not money.get("value"):
+        return None
+    try:
+        return minor_units(str(money["value"]), str(money.get("currency_code", "")))
+    except (ArithmeticError, GatewayError):
+        return None
+
+
+def _paypal_hold_renewed(event: WebhookEvent, resource: dict) -> WebhookEvent:
+    """A new authorization: a reauthorization when it renews a hold orderdesk keeps (a new
+    id for the same PayPal order, or its `up` link naming the earlier authorization); the
+    creation of a hold orderdesk made itself changes nothing."""
+    from dataclasses import replace
+
+    related = (resource.get("supplementary_data") or {}).get("related_ids") or {}
+    parent = ""
+    for link in resource.get("links") or []:
+        href = str(link.get("href", "")) if isinstance(link, dict) else ""
+        if href and link.get("rel") == "up" and "/authorizations/" in href:
+            parent = href.rstrip("/").rsplit("/", 1)[1]
+    return replace(
+        event,
+        change=HoldChange.REAUTHORIZED,
+        amount=_paypal_money(resource),
+        expires_at=_paypal_expiry(resource.get("expiration_time")),
+        renews_reference=parent,
+        renews_order=str(related.get("order_id", "")),
+    )
+
+
+def _paypal_expiry(text) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")) if text else None
+    except ValueError:
+        return None
 
 
 VERIFIERS = {

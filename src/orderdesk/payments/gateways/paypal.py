@@ -199,8 +199,8 @@ class PayPalGateway(PayPalTransport):
         )
         return status == 200 and body.get("verification_status") == "SUCCESS"
 
-    def lookup(self, *, reference: str) -> GatewayResult:
-        """A PayPal authorization made elsewhere (the storefront's checkout), by its id."""
+    def lookup(self, *, reference: str, idempotency_key: str = "") -> GatewayResult:
+        """A PayPal authorization by its id as it stands: a storefront hold, or a step's."""
         status, body = self._api("GET", f"/v2/payments/authorizations/{quote(reference)}")
         if status == 404:
             return GatewayResult(status=ResultStatus.NOT_FOUND, reference=reference)

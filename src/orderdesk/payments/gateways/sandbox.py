@@ -150,12 +150,17 @@ class SandboxGateway:
         # A captured or voided authorization was authorized when it was made.
         return _result(record)
 
-    def lookup(self, *, reference):
+    def lookup(self, *, reference, idempotency_key=""):
         """An authorization by its reference, as the ledger holds it now (a captured one
-        with the amount captured), through the same faults as `fetch`."""
+        with the amount captured), through the same faults as `fetch`. With the key of a
+        capture or void, that operation's own record when the ledger has it."""
         record = self._call("fetch", server.authorization_by_reference, reference=reference)
         if record is None:
             return GatewayResult(status=ResultStatus.NOT_FOUND, reference=reference)
+        if idempotency_key and (
+            done := server.operation_by_key(reference=reference, idempotency_key=idempotency_key)
+        ):
+            return _result(done)
         result = _result(record)
         if record.status == ResultStatus.CAPTURED:
             amount = server.captured_amount(reference=reference)

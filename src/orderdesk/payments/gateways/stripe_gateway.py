@@ -20,7 +20,9 @@ from datetime import datetime, timezone
 import stripe
 
 from orderdesk.common.money import currency_exponent
+from orderdesk.payments.gateways import stripe_confirmed
 from orderdesk.payments.gateways.base import (
+    Capability,
     GatewayError,
     GatewayResult,
     GatewayTimeout,
@@ -154,7 +156,7 @@ def _search_literal(text: str) -> str:
 
 class StripeGateway:
     name = "stripe"
-    capabilities = frozenset()
+    capabilities = frozenset({Capability.BROWSER_CONFIRMATION})
 
     def __init__(self):
         self._clients: dict[tuple, stripe.StripeClient] = {}
@@ -193,23 +195,41 @@ class StripeGateway:
             ) from error
 
     def authorize(self, *, amount, currency, payment_token, idempotency_key, order_reference):
+        """A PaymentIntent confirmed in the browser (`pi_`: read back and checked), or a
+        PaymentMethod (`pm_`: a PaymentIntent created and confirmed here)."""
+        if payment_token.startswith("pi_"):
+            return stripe_confirmed.confirmed_intent_check(
+                self,
+                reference=payment_token,
+                amount=amount,
+                currency=currency,
+                order_reference=order_reference,
+                idempotency_key=idempotency_key,
+            )
+        return self._authorize_payment_method(
+            amount=amount,
+            currency=currency,
+            payment_token=payment_token,
+            idempotency_key=idempotency_key,
+            order_reference=order_reference,
+        )
+
+    def _authorize_payment_method(
+        self, *, amount, currency, payment_token, idempotency_key, order_reference
+    ):
         if not payment_token.startswith("pm_"):
             return GatewayResult(
                 status=ResultStatus.DECLINED,
                 decline_code="invalid_token",
                 message="Not a Stripe PaymentMethod id",
             )
-        params = {
-            "amount": stripe_amount(amount, currency),
-            "currency": currency.lower(),
-            "payment_method": payment_token,
-            "payment_method_types": ["card"],
-            "capture_method": "manual",
-            "confirm": True,
-            "description": f"Order {order_reference}",
-            "metadata": {METADATA_KEY: idempotency_key, "orderdesk_order": order_reference},
-            "expand": ["latest_charge"],
-        }
+        params = _confirmed_intent_params(
+            amount=amount,
+            currency=currency,
+            payment_token=payment_token,
+            idempotency_key=idempotency_key,
+            order_reference=order_reference,
+        )
         try:
             intent = self._call(
                 self._client().v1.payment_intents.create,
@@ -271,9 +291,9 @@ class StripeGateway:
             return _declined(body, ResultStatus.DECLINED)
         return _intent_result(intent, ResultStatus.VOIDED)
 
-    def lookup(self, *, reference: str) -> GatewayResult:
+    def lookup(self, *, reference: str, idempotency_key: str = "") -> GatewayResult:
         """A PaymentIntent by its id, as it stands: a storefront's hold, or one whose capture
-        or cancel orderdesk needs to settle."""
+        or cancel orderdesk needs to settle (the intent is the capture's record too)."""
         if not reference.startswith("pi_"):
             return GatewayResult(status=ResultStatus.NOT_FOUND, reference=reference)
         try:
@@ -286,10 +306,27 @@ class StripeGateway:
             return GatewayResult(status=ResultStatus.NOT_FOUND, reference=reference)
         return _hold_outcome(intent)
 
+    def intent_create(self, *, amount, currency, idempotency_key, order_reference):
+        """A PaymentIntent for Stripe.js to confirm in the browser (manual capture)."""
+        return stripe_confirmed.intent_create(
+            self,
+            amount=amount,
+            currency=currency,
+            idempotency_key=idempotency_key,
+            order_reference=order_reference,
+        )
+
+    def intent_release(self, *, reference, order_reference) -> bool:
+        return stripe_confirmed.intent_release(
+            self, reference=reference, order_reference=order_reference
+        )
+
     def token_reference(self, payment_token):
-        return payment_token if payment_token.startswith("pm_") else ""
+        return payment_token if payment_token.startswith(("pm_", "pi_")) else ""
 
     def fetch(self, *, idempotency_key, reference=""):
+        if reference.startswith("pi_"):
+            return stripe_confirmed.intent_fetch(self, reference)
         found = self._call(
             self._client().v1.payment_intents.search,
             {
@@ -301,3 +338,19 @@ class StripeGateway:
         if not intents:
             return GatewayResult(status=ResultStatus.NOT_FOUND)
         return _intent_outcome(intents[0])
+
+
+def _confirmed_intent_params(*, amount, currency, payment_token, idempotency_key, order_reference):
+    """A PaymentIntent confirmed at once on the server with a PaymentMethod, held (manual
+    capture) for the order; the idempotency key in its metadata lets reconciliation find it."""
+    return {
+        "amount": stripe_amount(amount, currency),
+        "currency": currency.lower(),
+        "payment_method": payment_token,
+        "payment_method_types": ["card"],
+        "capture_method": "manual",
+        "confirm": True,
+        "description": f"Order {order_reference}",
+        "metadata": {METADATA_KEY: idempotency_key, "orderdesk_order": order_reference},
+        "expand": ["latest_charge"],
+    }

@@ -14,6 +14,7 @@ from orderdesk.payments.services.authorization import (
     authorization_settle,
     outstanding_amount,
 )
+from orderdesk.payments.services.browser_intents import card_intent_create, card_intent_release
 from orderdesk.payments.services.capture import (
     capture_in_flight,
     capture_step_begin,
@@ -50,6 +51,8 @@ __all__ = [
     "authorization_request",
     "authorization_attempt",
     "authorization_settle",
+    "card_intent_create",
+    "card_intent_release",
     "authorization_reconcile",
     "authorizations_reconcile_unknown",
     "capture_in_flight",

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
+from orderdesk.common.money import format_minor
 from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
 from orderdesk.orders.models import EventKind, Order
 from orderdesk.payments.gateways.events import HoldChange, WebhookEvent
@@ -48,13 +49,7 @@ def _record(event: WebhookEvent) -> GatewayEvent:
     )
     if not event.change:
         return received
-    authorization = (
-        Authorization.objects.filter(gateway=event.gateway, gateway_reference=event.reference)
-        .only("pk", "order_id")
-        .first()
-        if event.reference
-        else None
-    )
+    authorization = _hold_find(event)
     if authorization is None:
         received.outcome = GatewayEventOutcome.UNKNOWN_REFERENCE
     else:
@@ -66,6 +61,22 @@ def _record(event: WebhookEvent) -> GatewayEvent:
         received.outcome = _apply(authorization, event)
     received.save(update_fields=["authorization", "outcome"])
     return received
+
+
+def _hold_find(event: WebhookEvent) -> Authorization | None:
+    """The hold the event is about: by its reference, or, for a reauthorization that made
+    a new hold (PayPal), the live hold it renews (the earlier id, or the same PayPal order)."""
+    holds = Authorization.objects.filter(gateway=event.gateway).only("pk", "order_id")
+    found = holds.filter(gateway_reference=event.reference).first() if event.reference else None
+    if found is not None or event.change != HoldChange.REAUTHORIZED:
+        return found
+    if event.renews_reference:
+        found = holds.filter(gateway_reference=event.renews_reference).first()
+    if found is None and event.renews_order:
+        tokens = [event.renews_order, f"paypal:{event.renews_order}"]
+        live = holds.filter(instrument_reference__in=tokens, status__in=LIVE)
+        found = live.order_by("-pk").first()
+    return found
 
 
 def _apply(authorization: Authorization, event: WebhookEvent) -> str:
@@ -119,21 +130,42 @@ def _captured(authorization, event) -> bool:
 
 
 def _reauthorized(authorization, event) -> bool:
-    if event.expires_at is None or (
-        authorization.expires_at and event.expires_at <= authorization.expires_at
-    ):
+    """The hold renewed at the gateway: its new expiry (only ever later), the amount it now
+    holds (only ever more) and, when the gateway made a new hold for it, its reference."""
+    changes = _renewal_changes(authorization, event)
+    if not changes:
         return False
-    authorization.expires_at = event.expires_at
-    authorization.save(update_fields=["expires_at", "updated_at"])
+    for field, value in changes.items():
+        setattr(authorization, field, value)
+    authorization.save(update_fields=[*changes, "updated_at"])
+    expiry = authorization.expires_at
+    text = (
+        f"Authorization renewed at {event.gateway}: "
+        f"{format_minor(authorization.amount, authorization.currency)}"
+        + (f", good until {expiry:%b %d, %Y %H:%M} UTC" if expiry else "")
+    )
     event_record(
         authorization.order,
         EventKind.AUTHORIZATION_MADE,
-        f"Authorization renewed at {event.gateway}",
+        text,
         actor_label=ACTOR_LABEL,
         details={"authorization": authorization.pk, "gateway_event": event.event_id},
         defer_last_action=True,
     )
     return True
+
+
+def _renewal_changes(authorization, event) -> dict:
+    changes = {}
+    if event.reference and event.reference != authorization.gateway_reference:
+        changes["gateway_reference"] = event.reference[:100]
+    if event.expires_at and (
+        authorization.expires_at is None or event.expires_at > authorization.expires_at
+    ):
+        changes["expires_at"] = event.expires_at
+    if event.amount and event.amount > authorization.amount:
+        changes["amount"] = event.amount
+    return changes
 
 
 _CHANGES = {

@@ -49,7 +49,9 @@ def hold_fetch(step: GatewayStep) -> GatewayResult:
     """What the gateway knows now of the hold the step acted on (AUTHORIZED when it still
     holds it: the step did not happen). Raises PaymentError when it cannot tell yet."""
     authorization = step.authorization
-    return get_gateway(authorization.gateway).lookup(reference=authorization.gateway_reference)
+    return get_gateway(authorization.gateway).lookup(
+        reference=authorization.gateway_reference, idempotency_key=step.idempotency_key
+    )
 
 
 def step_wake(step_id: int, *, delay: timedelta | None = None) -> str:

@@ -52,20 +52,20 @@ class Command(BaseCommand):
                 )
         finally:
             stop.set()
-            if isinstance(schedule, multiprocessing.process.BaseProcess):
+            if schedule is not None:
                 schedule.terminate()
 
 
 def schedule_start(stop: threading.Event):
-    """Run the schedule beside the worker: a thread beside the database worker; a process of
-    its own beside RQ's. RQ forks a process for every job and for its scheduler, and a fork
-    copies a lock another thread holds without the thread that would release it: a fork
-    made while the schedule thread was importing a module left the job's process waiting on
-    that module's import lock for ever, and the worker waiting on the job."""
+    """Run the schedules beside the worker: threads beside the database worker; a process
+    of their own beside RQ's (returned, to be ended with the worker). RQ forks a process for
+    every job and for its scheduler, and a fork copies a lock another thread holds without
+    the thread that would release it: a fork made while a schedule thread was importing a
+    module left the job's process waiting on that module's import lock for ever, and the
+    worker waiting on the job."""
     if not rq_backend():
-        thread = threading.Thread(target=schedule_loop, args=(stop,), daemon=True)
-        thread.start()
-        return thread
+        schedule_threads(stop)
+        return None
     process = multiprocessing.get_context("spawn").Process(
         target=schedule_process, args=(os.getpid(),), name="orderdesk schedule", daemon=True
     )
@@ -73,18 +73,41 @@ def schedule_start(stop: threading.Event):
     return process
 
 
-def schedule_loop(stop: threading.Event, *, parent: int | None = None) -> None:
+def schedule_threads(stop: threading.Event) -> None:
+    for loop in (schedule_loop, crm_schedule_loop):
+        threading.Thread(target=loop, args=(stop,), daemon=True).start()
+
+
+def schedule_process(parent: int) -> None:
+    """The schedules' process (a fresh interpreter): set Django up, run them, and end when
+    the worker is gone (killed: nothing else would end this process)."""
+    import django
+
+    django.setup()  # the settings module is in the environment the worker was given
+    stop = threading.Event()
+    schedule_threads(stop)
+    while not stop.wait(1):
+        if os.getppid() != parent:
+            stop.set()
+
+
+def schedule_loop(stop: threading.Event) -> None:
     while not stop.is_set():
         results = maintenance_run()
         logger.info("maintenance ran: %s", results)
         stop.wait(settings.ORDERDESK_SWEEP_INTERVAL_SECONDS)
-        if parent is not None and os.getppid() != parent:
-            return  # the worker is gone (killed): its schedule goes with it
 
 
-def schedule_process(parent: int) -> None:
-    """The schedule's process (a fresh interpreter): set Django up, then loop."""
-    import django
+def crm_schedule_loop(stop: threading.Event) -> None:
+    """Changes reach the CRM within seconds, not at the next sweep: the relay reads a
+    partial index of the orders behind, so a run with nothing to send costs one probe."""
+    from django.db import close_old_connections
 
-    django.setup()  # the settings module is in the environment the worker was given
-    schedule_loop(threading.Event(), parent=parent)
+    from orderdesk.crm.sync import crm_syncs_relay
+
+    while not stop.wait(settings.ORDERDESK_CRM_SYNC_INTERVAL_SECONDS):
+        try:
+            crm_syncs_relay()
+        except Exception:  # a database hiccup must not end the schedule
+            logger.exception("CRM sync relay failed")
+        close_old_connections()
