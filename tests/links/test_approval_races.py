@@ -159,3 +159,21 @@ def test_a_price_increase_approved_while_a_supervisor_cancels_replaces_nothing(
     order.refresh_from_db()
     assert order.cancel_reason != "replaced"
     assert_gateway_agrees()
+
+
+def test_a_new_link_sent_while_the_customer_pays_the_old_one_releases_its_hold(
+    slow_authorizations, csr
+):
+    order, earlier = held_order()
+    first = link_send_reauthorization(order=order, actor=csr)
+    result = approve_while(
+        first.link, lambda: link_send_reauthorization(order=order, actor=csr, confirm=True)
+    )
+    assert result.outcome == Outcome.RELEASED, result
+    assert "revoked" in result.message
+    assert live_holds(order) == [earlier]
+    second = order.payment_links.get(status=LinkStatus.OPEN)
+    assert second.pk != first.link.pk
+    order.refresh_from_db()
+    assert order.payment_state == "awaiting_customer"  # the new link waits for the customer
+    assert_gateway_agrees()

@@ -374,9 +374,10 @@ def test_an_approval_reads_and_writes_in_fourteen_statements(csr):
         for query in captured.captured_queries
         if not query["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))
     ]
-    # Claim (1), the order's authorizations (1), the pending authorization with its
-    # timeline row (5), then the answer, the link, two timeline rows and the payment state
-    # in one transaction (7). The sandbox gateway's ledger is on its own connection.
+    # Claim (1), the pending authorization with its timeline row (5), then in one
+    # transaction: the answer with its timeline row (3), the link locked and the order's
+    # payment records read under the order's lock (2), the link's transition with its
+    # timeline row (2) and the payment state (1). The sandbox's ledger has its own connection.
     assert len(statements) == 14, "\n".join(statements)
 
 

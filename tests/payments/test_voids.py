@@ -199,3 +199,34 @@ def test_the_workers_schedule_reconciles_a_void_whose_answer_was_lost(supervisor
     assert authorization.status == AuthorizationStatus.VOIDED == _ledger_hold(authorization)
     assert order.payment_state == payment_state_compute(order).state
     assert SandboxTransaction.objects.filter(kind="void").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_is_woken_only_when_the_deciding_transaction_commits(supervisor):
+    from django_tasks_db.models import DBTaskResult
+
+    authorization = authorize(make_order())
+    with transaction.atomic():
+        authorization_void(authorization, actor=supervisor, reason="order cancelled")
+        assert not DBTaskResult.objects.filter(queue_name="default").exists()
+    task = DBTaskResult.objects.get(queue_name="default")
+    assert GatewayStep.objects.get().task_id == str(task.id)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        authorization_void(authorize(make_order()), reason="rolled back")
+        raise RuntimeError
+    assert GatewayStep.objects.count() == DBTaskResult.objects.count() == 1
+
+
+def test_a_void_refused_because_the_hold_lapsed_at_the_gateway_records_the_expiry(supervisor):
+    order = make_order()
+    authorization = authorize(order)
+    order_cancel(order=order, actor=supervisor)
+    SandboxTransaction.objects.filter(reference=authorization.gateway_reference).update(
+        status="expired"
+    )
+    assert void_steps_deliver() == {StepStatus.FAILED: 1}
+    authorization.refresh_from_db()
+    assert authorization.status == AuthorizationStatus.EXPIRED
+    assert order.events.filter(kind=EventKind.AUTHORIZATION_EXPIRED).get().message == (
+        "Authorization expired at the gateway"
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from orderdesk.common.clock import now
+from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.money import format_minor
 from orderdesk.links.models import LinkPurpose, LinkStatus, PaymentLink
 from orderdesk.links.services.attempts import _attempt_failure_record
@@ -68,8 +69,18 @@ def link_authorization_finish(*, link: PaymentLink, authorization: Authorization
     if reason:
         return _hold_release(link, order, authorization, reason)
     if link.purpose == LinkPurpose.PRICE_INCREASE:
-        return price_increase_complete(link=link, authorization=authorization, old=order)
+        return _price_increase_apply(link, order, authorization)
     return _reauthorization_complete(link, order, authorization, records)
+
+
+def _price_increase_apply(
+    link: PaymentLink, order: Order, authorization: Authorization
+) -> CheckoutResult:
+    try:
+        with transaction.atomic():  # a refused replacement leaves the answer recorded
+            return price_increase_complete(link=link, authorization=authorization, old=order)
+    except BusinessRuleError as refusal:
+        return _hold_release(link, order, authorization, refusal.reason.rstrip("."))
 
 
 def _unwanted_because(
