@@ -683,3 +683,15 @@ def test_a_cancelled_orders_void_that_meets_a_fault_is_retried_until_released(sc
 def test_a_capture_whose_answer_was_lost_is_recorded_and_ships_once(scenario):
     scenario.one_actor(index=0, name="csr_ships", card=APPROVE_CARD, faults=[("capture", TIMEOUT)])
     scenario.teardown()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 10's 'no live hold on a shipped order', still open: a supervisor's override "
+    "after a capture that met a 5xx ships the order with its hold neither captured nor released",
+)
+def test_an_order_shipped_by_override_after_a_refused_capture_keeps_no_hold(scenario):
+    scenario.one_actor(
+        index=0, name="supervisor_overrides", card=APPROVE_CARD, faults=[("capture", SERVER_ERROR)]
+    )
+    scenario.teardown()
