@@ -2,6 +2,7 @@
 the receiver drops repeats by Message-ID, doubles none: the outbox rows are the truth and the
 relay wakes what the dead worker held."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -52,7 +53,9 @@ def worker_start(tmp_path, port, backend_environment):
     environment = {
         **os.environ,
         "DATABASE_URL": database_url(),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")])
+        ),
         "ORDERDESK_VAR_DIR": str(tmp_path),
         "EMAIL_URL": f"smtp://127.0.0.1:{port}",
         "ORDERDESK_SWEEP_INTERVAL_SECONDS": "1",
@@ -99,17 +102,27 @@ def crash_and_restart(tmp_path, backend_environment):
     worker = worker_start(tmp_path, port, backend_environment)
     try:
         assert mailbox.receiving.wait(60), worker_log(tmp_path)
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(10)
+        kill_everything(worker)
         assert not all_sent(), "the worker was killed before it could send everything"
         worker = worker_start(tmp_path, port, backend_environment)
         assert wait_for(all_sent, 90), worker_log(tmp_path)
     finally:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(10)
+        kill_everything(worker)
         controller.stop()
         sessions_gone()
     return mailbox, emails
+
+
+def kill_everything(worker) -> None:
+    """SIGKILL the worker and every process it started, as a crash of the machine would:
+    RQ runs each job in a process of its own group, which killing the worker's group
+    would leave running."""
+    from tests.operations.test_serve import _descendants
+
+    for pid in [*_descendants(worker.pid), worker.pid]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    worker.wait(10)
 
 
 def sessions_gone(timeout=15):
@@ -141,32 +154,49 @@ def test_a_worker_killed_while_sending_loses_no_email_and_doubles_none(tmp_path)
     assert_each_email_received_once_after_deduplication(mailbox, emails)
 
 
-# A Redis database of its own for this test (Redis is shared by everything on the machine).
-REDIS_URL = "redis://127.0.0.1:6379/11"
-
-
 @pytest.fixture
 def rq_backend(settings):
-    """The RQ backend on Redis, for this process and the workers it starts."""
+    """The RQ backend on a Redis database of this test's own, for this process and the
+    workers it starts. Redis is shared by everything on the machine, other test runs
+    included: their workers would take this test's jobs to their own database."""
+    with redis_database() as url:
+        settings.TASKS = {
+            "default": {**settings.TASKS["default"], "BACKEND": "django_tasks_rq.RQBackend"}
+        }
+        settings.RQ_QUEUES = {queue: {"URL": url} for queue in settings.TASKS["default"]["QUEUES"]}
+        yield {"ORDERDESK_TASK_BACKEND": "django_tasks_rq.RQBackend", "ORDERDESK_REDIS_URL": url}
+
+
+REDIS = "redis://127.0.0.1:6379"
+# Databases 1 to 15 of the shared Redis, each taken by one test at a time through a key
+# in database 0 that lapses if the test dies.
+REDIS_DATABASES = range(1, 16)
+
+
+@contextlib.contextmanager
+def redis_database(lease_seconds=600):
+    import uuid
+
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL)
+    claims = redis.Redis.from_url(f"{REDIS}/0")
+    owner = uuid.uuid4().hex
+    for number in REDIS_DATABASES:
+        key = f"orderdesk-tests:redis-database:{number}"
+        if claims.set(key, owner, nx=True, ex=lease_seconds):
+            break
+    else:
+        pytest.fail("every Redis database is taken by another test run")
+    client = redis.Redis.from_url(f"{REDIS}/{number}")
     client.flushdb()
-    settings.TASKS = {
-        "default": {**settings.TASKS["default"], "BACKEND": "django_tasks_rq.RQBackend"}
-    }
-    settings.RQ_QUEUES = {queue: {"URL": REDIS_URL} for queue in settings.TASKS["default"]["QUEUES"]}
-    yield {"ORDERDESK_TASK_BACKEND": "django_tasks_rq.RQBackend", "ORDERDESK_REDIS_URL": REDIS_URL}
-    client.flushdb()
+    try:
+        yield f"{REDIS}/{number}"
+    finally:
+        client.flushdb()
+        if claims.get(key) == owner.encode():
+            claims.delete(key)
 
 
-@pytest.mark.skipif(
-    not os.environ.get("ORDERDESK_TEST_RQ_CRASH"),
-    reason="seen to fail once in four runs (the restarted RQ worker never took the jobs); "
-    "set ORDERDESK_TEST_RQ_CRASH=1 to run it until that is understood",
-)
-def test_a_worker_killed_while_sending_loses_no_email_and_doubles_none_on_rq(
-    tmp_path, rq_backend
-):
+def test_a_worker_killed_while_sending_loses_no_email_and_doubles_none_on_rq(tmp_path, rq_backend):
     mailbox, emails = crash_and_restart(tmp_path, rq_backend)
     assert_each_email_received_once_after_deduplication(mailbox, emails)
