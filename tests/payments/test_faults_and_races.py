@@ -655,11 +655,6 @@ def test_an_order_cancelled_while_the_customers_approval_is_at_the_gateway_keeps
     scenario.teardown()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="behaviour 1 of issue 10, still open for shipping: the approval's void is aimed at "
-    "the hold the shipment captures, and the customer's new hold stays live on the shipped order",
-)
 def test_an_order_shipped_while_the_customers_approval_is_at_the_gateway_keeps_no_hold(
     scenario,
 ):
@@ -685,11 +680,6 @@ def test_a_capture_whose_answer_was_lost_is_recorded_and_ships_once(scenario):
     scenario.teardown()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10's 'no live hold on a shipped order', still open: a supervisor's override "
-    "after a capture that met a 5xx ships the order with its hold neither captured nor released",
-)
 def test_an_order_shipped_by_override_after_a_refused_capture_keeps_no_hold(scenario):
     scenario.one_actor(
         index=0, name="supervisor_overrides", card=APPROVE_CARD, faults=[("capture", SERVER_ERROR)]

@@ -21,9 +21,10 @@ from orderdesk.orders.services import order_transition
 from orderdesk.orders.statuses import ORDER_STATUS_MACHINE
 from orderdesk.payments.errors import CaptureFailed
 from orderdesk.payments.gateways.base import GatewayResult
-from orderdesk.payments.models import STEP_OPEN, StepKind
+from orderdesk.payments.models import STEP_OPEN, AuthorizationStatus, StepKind
 from orderdesk.payments.selectors import payment_security
 from orderdesk.payments.services import (
+    authorization_void,
     capture_in_flight,
     capture_step_begin,
     capture_step_call,
@@ -100,7 +101,16 @@ def _shippable_check(order: Order) -> None:
 def _ship_finish(order: Order, *, actor) -> None:
     order_transition(order, OrderStatus.SHIPPED, actor=actor)
     event_record(order, EventKind.SHIPPED, "Shipped", actor=actor, defer_last_action=True)
+    _holds_left_release(order, actor=actor)
     payment_state_refresh(order, also=LAST_ACTION_FIELDS)
+
+
+def _holds_left_release(order: Order, *, actor) -> None:
+    """A shipped order keeps no hold on the customer's card: whatever the shipment did not
+    capture is released (a customer's new hold answered while the capture was at the
+    gateway; the hold of an order a supervisor shipped past a refused capture)."""
+    for authorization in order.authorizations.filter(status=AuthorizationStatus.AUTHORIZED):
+        authorization_void(authorization, actor=actor, reason="the order has shipped")
 
 
 @transaction.atomic
