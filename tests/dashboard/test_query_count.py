@@ -101,7 +101,7 @@ def test_the_order_screen_sends_as_many_queries_for_a_long_history_as_for_a_shor
 ):
     from orderdesk.orders.services import order_note_add
 
-    client.force_login(csr)
+    logged_in(client, csr)
     order = make_order()
     authorize(order, DECLINE_CARD)
     short = order_screen_queries(client, order)
@@ -112,7 +112,7 @@ def test_the_order_screen_sends_as_many_queries_for_a_long_history_as_for_a_shor
 
 
 def test_the_order_screen_loads_the_order_once(client, csr):
-    client.force_login(csr)
+    logged_in(client, csr)
     order = make_order()
     with CaptureQueriesContext(connection) as captured:
         client.get(reverse("dashboard:order", args=[order.number]))
