@@ -22,6 +22,7 @@ from orderdesk.common.clock import now
 from orderdesk.common.outbox import stale_after
 from orderdesk.common.sql import status_in
 from orderdesk.crm.models import CrmMessage, CrmMessageStatus
+from orderdesk.crm.selectors import crm_messages_open_counts
 from orderdesk.notifications.models import EmailStatus, OutboundEmail
 from orderdesk.orders.models import FINISHED_STATUSES, Order, PaymentState
 from orderdesk.payments.models import (
@@ -134,12 +135,14 @@ def _gateway_steps_stuck(moment):
 
 
 def _crm_messages(moment):
-    found = dict(CrmMessage.objects.values_list("status").annotate(n=Count("id")).order_by())
-    statuses = ("pending", "delivered", "failed", "superseded")
-    samples = [(status, found.get(status, 0)) for status in statuses]
+    # Only the open messages, from their partial index: the table keeps one delivered row
+    # per picture sent, which no scrape should count.
+    found = crm_messages_open_counts()
+    samples = [(status, found.get(status, 0)) for status in ("pending", "retrying", "failed")]
     return _gauge(
         "orderdesk_crm_messages",
-        "CRM outbox messages by status (pending is the backlog).",
+        "Open CRM outbox messages: pending (the backlog, retrying included), retrying "
+        "(pending after a failure) and failed (given up).",
         samples,
         "status",
     )
