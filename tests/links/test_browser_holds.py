@@ -165,3 +165,15 @@ def test_a_hold_orderdesk_did_not_ask_for_stays_an_unknown_reference(stripe_fake
 
 def test_abandoned_holds_are_settled_by_the_worker_schedule():
     assert "orderdesk.links.services.browser_holds_adopt" in JOBS
+
+
+def test_metrics_show_the_holds_waiting_to_be_recorded(stripe_fake, sent, supervisor):
+    intent_id = confirmed_and_abandoned(stripe_fake, sent)
+    stripe_tells(stripe_fake, intent_id)
+    client = Client()
+    client.force_login(supervisor)
+
+    assert "orderdesk_browser_holds_unrecorded 1.0" in client.get("/metrics").content.decode()
+    with after_the_grace():
+        browser_holds_adopt()
+    assert "orderdesk_browser_holds_unrecorded 0.0" in client.get("/metrics").content.decode()

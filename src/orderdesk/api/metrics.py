@@ -28,6 +28,8 @@ from orderdesk.orders.models import FINISHED_STATUSES, Order, PaymentState
 from orderdesk.payments.models import (
     Authorization,
     AuthorizationStatus,
+    GatewayEvent,
+    GatewayEventOutcome,
     GatewayStep,
     StepKind,
     StepStatus,
@@ -103,6 +105,17 @@ def _holds_awaiting_release(moment):
         "orderdesk_holds_awaiting_release",
         "Holds orderdesk has decided to void that the gateway has not confirmed released.",
         [(None, voids)],
+    )
+
+
+def _browser_holds_unrecorded(moment):
+    # From the partial index gateway_event_unrecorded: holds confirmed in a browser that
+    # the worker has yet to record or release (links.services.browser_holds_adopt).
+    waiting = GatewayEvent.objects.filter(outcome=GatewayEventOutcome.UNRECORDED_HOLD).count()
+    return _gauge(
+        "orderdesk_browser_holds_unrecorded",
+        "Holds confirmed in a browser, told of by the gateway, not recorded yet.",
+        [(None, waiting)],
     )
 
 
@@ -207,6 +220,7 @@ FAMILIES = (
     _authorizations_expiring,
     _authorizations_unknown,
     _holds_awaiting_release,
+    _browser_holds_unrecorded,
     _gateway_steps_stuck,
     _crm_messages,
     _tasks_pending,
