@@ -4,19 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0009_authorization_instrument_index'),
+        ("payments", "0009_authorization_instrument_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='gatewayevent',
-            name='outcome',
-            field=models.CharField(choices=[('applied', 'Recorded on the authorization'), ('no_change', 'Already known; nothing changed'), ('unknown_reference', 'No authorization with that reference'), ('ignored', 'A kind of event orderdesk does not act on'), ('unrecorded_hold', 'A hold orderdesk asked for, not recorded yet')], max_length=20),
+            model_name="gatewayevent",
+            name="outcome",
+            field=models.CharField(
+                choices=[
+                    ("applied", "Recorded on the authorization"),
+                    ("no_change", "Already known; nothing changed"),
+                    ("unknown_reference", "No authorization with that reference"),
+                    ("ignored", "A kind of event orderdesk does not act on"),
+                    ("unrecorded_hold", "A hold orderdesk asked for, not recorded yet"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddIndex(
-            model_name='gatewayevent',
-            index=models.Index(condition=models.Q(('outcome', 'unrecorded_hold')), fields=['received_at'], name='gateway_event_unrecorded'),
+            model_name="gatewayevent",
+            index=models.Index(
+                condition=models.Q(("outcome", "unrecorded_hold")),
+                fields=["received_at"],
+                name="gateway_event_unrecorded",
+            ),
         ),
     ]
