@@ -12,6 +12,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from orderdesk.common.clock import now
 from orderdesk.orders.models import EventKind, OrderEvent, PaymentState
@@ -595,3 +598,49 @@ def test_a_forged_or_stale_paypal_reauthorization_changes_nothing(paypal_fake, t
     assert answer.status_code == 400
     assert renewal_snapshot(authorization) == before
     assert not GatewayEvent.objects.exists()
+
+
+# -- what the schemathesis run leaves out: generated requests to the webhooks ------------
+
+
+@given(
+    body=st.binary(max_size=300),
+    headers=st.dictionaries(
+        st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature"]),
+        st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40),
+    ),
+)
+@examples(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_generated_sandbox_request_is_refused_with_a_reason_never_a_server_error(body, headers):
+    from django.test import override_settings
+
+    with override_settings(
+        ORDERDESK_GATEWAY="sandbox", ORDERDESK_SANDBOX_WEBHOOK_SECRET=SANDBOX_SECRET
+    ):
+        answer = post("sandbox", body, headers)
+    assert answer.status_code == 400
+    assert answer.json()["detail"][0]["reason"]
+    assert not GatewayEvent.objects.exists()
+
+
+@given(body=st.one_of(st.binary(max_size=200), st.just(b'"a string"'), st.just(b"[1, 2]")))
+@examples(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_signed_sandbox_request_with_a_body_that_is_no_event_changes_nothing(body):
+    from django.test import override_settings
+
+    message_id, timestamp = f"msg_{secrets.token_hex(8)}", int(time.time())
+    headers = {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_webhook_signature(
+            SANDBOX_SECRET, message_id, timestamp, body
+        ),
+    }
+    with override_settings(
+        ORDERDESK_GATEWAY="sandbox", ORDERDESK_SANDBOX_WEBHOOK_SECRET=SANDBOX_SECRET
+    ):
+        answer = post("sandbox", body, headers)
+    assert answer.status_code in (200, 400), answer.content
+    assert not Capture.objects.exists()
+    if answer.status_code == 200:  # a JSON object of no kind orderdesk acts on
+        assert answer.json()["outcome"] in ("ignored", "unknown_reference")

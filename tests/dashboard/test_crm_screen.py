@@ -122,3 +122,22 @@ def test_a_csr_cannot_retry_through_the_service(csr, receiver):
     with pytest.raises(PermissionDenied):
         crm_message_retry(message_id=message.pk, actor=csr)
     assert CrmMessage.objects.filter(pk=message.pk).values().get() == before
+
+
+def test_a_supervisors_retry_is_written_on_the_orders_timeline(supervisor, receiver):
+    from orderdesk.orders.models import OrderEvent
+
+    order, message = queued_picture()
+    receiver.answers = [400]
+    crm_message_send(message.pk)
+    last_action = type(order).objects.values_list("last_action", flat=True).get(pk=order.pk)
+
+    crm_message_retry(message_id=message.pk, actor=supervisor)
+
+    event = OrderEvent.objects.filter(order=order).latest("pk")
+    assert event.actor == supervisor
+    assert event.details == {"crm_message": message.pk, "action": "crm_retry"}
+    assert "order.created sent again" in event.message
+    assert type(order).objects.values_list("last_action", flat=True).get(pk=order.pk) == (
+        last_action
+    )

@@ -5,7 +5,8 @@ the PaymentIntent and records the confirmed hold, and releases one it must refus
 import pytest
 from django.test import Client
 
-from orderdesk.payments.models import Authorization
+from orderdesk.payments.models import Authorization, StepStatus
+from orderdesk.payments.services import void_steps_deliver
 from tests.contract.fakes import stripe_api
 from tests.factories import make_order
 from tests.links.test_gateway_scripts import confirm_in_the_browser, policy
@@ -66,7 +67,12 @@ def test_the_second_card_confirmed_for_an_order_already_secured_is_released(
     refused = csr_client.post(f"/orders/{order.number}/card", {"payment_token": second})
 
     assert refused.status_code == 400 and "already secured" in refused.content.decode()
-    (authorization,) = Authorization.objects.all()
-    assert (authorization.status, authorization.gateway_reference) == ("authorized", first)
+    assert void_steps_deliver() == {StepStatus.SUCCEEDED: 1}  # the worker releases it
+    kept, released = Authorization.objects.order_by("pk")
+    assert (kept.status, kept.gateway_reference) == ("authorized", first)
+    assert (released.status, released.gateway_reference) == ("voided", second)
+    assert released.source == "manual"
     assert stripe_fake.intents[first]["status"] == "requires_capture"
     assert stripe_fake.intents[second]["status"] == "canceled"
+    order.refresh_from_db()
+    assert order.authorized_amount == 7_500

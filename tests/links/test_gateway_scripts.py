@@ -2,13 +2,18 @@
 which script it loads, the Content-Security-Policy that lets exactly that script in, and
 the JSON calls those scripts make (a PaymentIntent for Stripe.js, an order for PayPal)."""
 
+from datetime import timedelta
+
 import pytest
 import requests
+import time_machine
 from django.test import Client
 
+from orderdesk.common.clock import now
 from orderdesk.links.models import LinkStatus, PaymentLink
 from orderdesk.links.services import link_revoke, link_send_reauthorization
-from orderdesk.payments.models import Authorization
+from orderdesk.payments.models import Authorization, AuthorizationStatus, GatewayStep, StepStatus
+from orderdesk.payments.services import void_steps_deliver
 from tests.contract.fakes import paypal_api, stripe_api
 from tests.factories import make_order
 
@@ -149,8 +154,47 @@ def test_a_card_confirmed_after_the_link_closed_is_released_not_held(
     answer = client.post(page_of(sent), {"payment_token": intent_id})
 
     assert answer.status_code == 404
-    assert not Authorization.objects.exists()
+    (authorization,) = Authorization.objects.all()  # recorded, its release decided
+    assert (authorization.status, authorization.gateway_reference) == ("authorized", intent_id)
+    (step,) = GatewayStep.objects.filter(authorization=authorization)
+    assert (step.kind, step.purpose) == ("void", "the payment link was revoked")
+    assert stripe_fake.intents[intent_id]["status"] == "requires_capture"
+
+    assert void_steps_deliver() == {StepStatus.SUCCEEDED: 1}  # the worker, with its retries
+    authorization.refresh_from_db()
+    assert authorization.status == AuthorizationStatus.VOIDED
     assert stripe_fake.intents[intent_id]["status"] == "canceled"
+    timeline = list(authorization.order.events.values_list("message", flat=True))
+    assert any("in the browser, not kept: the payment link was revoked" in m for m in timeline)
+
+
+def test_the_release_of_a_refused_card_is_retried_until_stripe_confirms(
+    client, sent, stripe_fake, csr
+):
+    intent_id = confirm_in_the_browser(stripe_fake, intent_for(client, sent))
+    link_revoke(link=sent.link, actor=csr)
+    client.post(page_of(sent), {"payment_token": intent_id})
+    stripe_fake.inject("unavailable", path=f"/v1/payment_intents/{intent_id}/cancel", times=1)
+
+    assert void_steps_deliver() == {"retrying": 1}
+    assert stripe_fake.intents[intent_id]["status"] == "requires_capture"
+    with time_machine.travel(now() + timedelta(minutes=5)):
+        assert void_steps_deliver() == {StepStatus.SUCCEEDED: 1}
+    assert stripe_fake.intents[intent_id]["status"] == "canceled"
+    assert Authorization.objects.get().status == AuthorizationStatus.VOIDED
+
+
+def test_a_refused_card_stripe_cannot_be_asked_about_is_left_to_its_webhook(
+    client, sent, stripe_fake, csr
+):
+    intent_id = confirm_in_the_browser(stripe_fake, intent_for(client, sent))
+    link_revoke(link=sent.link, actor=csr)
+    stripe_fake.inject("unavailable", path=f"/v1/payment_intents/{intent_id}", times=5)
+
+    assert client.post(page_of(sent), {"payment_token": intent_id}).status_code == 404
+
+    assert not Authorization.objects.exists()
+    assert not GatewayStep.objects.exists()
 
 
 def test_with_paypal_the_page_loads_the_sdk_and_allows_its_popup(client, sent, paypal_fake):

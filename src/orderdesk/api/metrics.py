@@ -22,11 +22,14 @@ from orderdesk.common.clock import now
 from orderdesk.common.outbox import stale_after
 from orderdesk.common.sql import status_in
 from orderdesk.crm.models import CrmMessage, CrmMessageStatus
+from orderdesk.crm.selectors import crm_messages_open_counts
 from orderdesk.notifications.models import EmailStatus, OutboundEmail
 from orderdesk.orders.models import FINISHED_STATUSES, Order, PaymentState
 from orderdesk.payments.models import (
     Authorization,
     AuthorizationStatus,
+    GatewayEvent,
+    GatewayEventOutcome,
     GatewayStep,
     StepKind,
     StepStatus,
@@ -105,6 +108,17 @@ def _holds_awaiting_release(moment):
     )
 
 
+def _browser_holds_unrecorded(moment):
+    # From the partial index gateway_event_unrecorded: holds confirmed in a browser that
+    # the worker has yet to record or release (links.services.browser_holds_adopt).
+    waiting = GatewayEvent.objects.filter(outcome=GatewayEventOutcome.UNRECORDED_HOLD).count()
+    return _gauge(
+        "orderdesk_browser_holds_unrecorded",
+        "Holds confirmed in a browser, told of by the gateway, not recorded yet.",
+        [(None, waiting)],
+    )
+
+
 def _gateway_steps_stuck(moment):
     """Captures and voids whose answer is unknown, and pending ones overdue (due for longer
     than a task may run: the relay or reconciliation will take them up)."""
@@ -134,12 +148,14 @@ def _gateway_steps_stuck(moment):
 
 
 def _crm_messages(moment):
-    found = dict(CrmMessage.objects.values_list("status").annotate(n=Count("id")).order_by())
-    statuses = ("pending", "delivered", "failed", "superseded")
-    samples = [(status, found.get(status, 0)) for status in statuses]
+    # Only the open messages, from their partial index: the table keeps one delivered row
+    # per picture sent, which no scrape should count.
+    found = crm_messages_open_counts()
+    samples = [(status, found.get(status, 0)) for status in ("pending", "retrying", "failed")]
     return _gauge(
         "orderdesk_crm_messages",
-        "CRM outbox messages by status (pending is the backlog).",
+        "Open CRM outbox messages: pending (the backlog, retrying included), retrying "
+        "(pending after a failure) and failed (given up).",
         samples,
         "status",
     )
@@ -204,6 +220,7 @@ FAMILIES = (
     _authorizations_expiring,
     _authorizations_unknown,
     _holds_awaiting_release,
+    _browser_holds_unrecorded,
     _gateway_steps_stuck,
     _crm_messages,
     _tasks_pending,

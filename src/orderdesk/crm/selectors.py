@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 
+from orderdesk.common.sql import status_in
 from orderdesk.crm.models import CrmMessage, CrmMessageStatus
 
 
@@ -24,3 +25,22 @@ def crm_messages_troubled(*, limit: int = 500) -> list[CrmMessage]:
         .select_related("order")
         .order_by(given_up_first, "next_attempt_at", "pk")[:limit]
     )
+
+
+OPEN_STATUSES = [CrmMessageStatus.PENDING, CrmMessageStatus.FAILED]
+
+
+def crm_messages_open_counts() -> dict[str, int]:
+    """Pending and failed messages, and the pending ones retrying after a failure, counted
+    from the partial index of open messages (`crm_message_open`): the cost follows the
+    backlog, never the delivered rows the table keeps."""
+    retrying = Count("id", filter=~Q(last_error=""))
+    rows = list(
+        CrmMessage.objects.filter(status_in(OPEN_STATUSES))
+        .values_list("status")
+        .annotate(total=Count("id"), retrying=retrying)
+        .order_by()
+    )
+    found = {status: total for status, total, _ in rows}
+    found["retrying"] = sum(count for status, _, count in rows if status == "pending")
+    return found

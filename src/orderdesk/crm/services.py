@@ -73,8 +73,29 @@ def crm_message_retry(*, message_id: int, actor) -> CrmMessage:
         message.save(update_fields=["status", "note"])
         message = lock_one(CrmMessage.objects, pk=waiting.pk)
     _wake_now(message, note=f"retry requested by {who}")
+    _retry_record(message, actor)
     logger.info("CRM message %s retried by %s", message.pk, who)
     return message
+
+
+def _retry_record(message: CrmMessage, actor) -> None:
+    """A supervisor's retry goes on the order's timeline (and so the audit screen and its
+    export); a timeline kind of its own would need a migration of orders, so it is a note
+    whose details name the message."""
+    from orderdesk.orders.events import event_record
+    from orderdesk.orders.models import EventKind
+
+    order = Order.objects.filter(pk=message.order_id).first() if message.order_id else None
+    if order is None:
+        return
+    event_record(
+        order,
+        EventKind.NOTE,
+        f"CRM message {message.topic} sent again now (retry by a supervisor)",
+        actor=actor,
+        details={"crm_message": message.pk, "action": "crm_retry"},
+        defer_last_action=True,  # as the CRM's own rows: the order's last action stays
+    )
 
 
 def _wake_now(message: CrmMessage, *, note: str) -> None:

@@ -227,8 +227,13 @@ def order_process_card(request, number: str):
                 source=AuthorizationSource.MANUAL,
                 actor=request.user,
             )
-        except BusinessRuleError:  # refused before the gateway: a card confirmed is released
-            card_intent_release(order=order, payment_token=data["payment_token"])
+        except BusinessRuleError as refusal:  # refused before the gateway: a card confirmed
+            card_intent_release(  # is released
+                order=order,
+                payment_token=data["payment_token"],
+                source=AuthorizationSource.MANUAL,
+                reason=refusal.reason,
+            )
             raise
         amount = format_minor(authorization.amount, authorization.currency)
         if authorization.status == AuthorizationStatus.AUTHORIZED:

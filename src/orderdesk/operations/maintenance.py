@@ -13,6 +13,7 @@ JOBS = [
     "orderdesk.payments.sweep.authorizations_expire",
     "orderdesk.payments.services.authorizations_reconcile_unknown",
     "orderdesk.links.services.links_expire",
+    "orderdesk.links.services.browser_holds_adopt",
     "orderdesk.notifications.services.emails_relay",
     "orderdesk.crm.delivery.crm_messages_relay",
     "orderdesk.payments.services.void_steps_relay",

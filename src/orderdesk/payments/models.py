@@ -164,6 +164,9 @@ class GatewayEventOutcome(models.TextChoices):
     NO_CHANGE = "no_change", "Already known; nothing changed"
     UNKNOWN_REFERENCE = "unknown_reference", "No authorization with that reference"
     IGNORED = "ignored", "A kind of event orderdesk does not act on"
+    # A hold orderdesk asked for (confirmed in a browser) that no authorization records:
+    # the worker records or releases it once the browser had time to post it back.
+    UNRECORDED_HOLD = "unrecorded_hold", "A hold orderdesk asked for, not recorded yet"
 
 
 class GatewayEvent(models.Model):
@@ -184,6 +187,15 @@ class GatewayEvent(models.Model):
         ordering = ["-received_at"]
         constraints = [
             models.UniqueConstraint(fields=["gateway", "event_id"], name="gateway_event_once")
+        ]
+        indexes = [
+            # The worker's schedule reads only the unrecorded holds, however many events
+            # the table keeps.
+            models.Index(
+                fields=["received_at"],
+                name="gateway_event_unrecorded",
+                condition=Q(outcome="unrecorded_hold"),
+            ),
         ]
 
     def __str__(self) -> str:

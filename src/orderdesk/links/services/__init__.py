@@ -14,7 +14,11 @@ from orderdesk.links.services.approval import (
     reauthorization_approve,
 )
 from orderdesk.links.services.attempts import MAX_FAILED_ATTEMPTS
-from orderdesk.links.services.browser import link_card_intent, link_card_intent_release
+from orderdesk.links.services.browser import (
+    browser_holds_adopt,
+    link_card_intent,
+    link_card_intent_release,
+)
 from orderdesk.links.services.checkout import link_checkout, link_opened_record, link_paypal_start
 from orderdesk.links.services.finish import link_authorization_finish, link_authorization_settled
 from orderdesk.links.services.records import (
@@ -59,6 +63,7 @@ __all__ = [
     "link_authorization_settled",
     "link_payment_in_progress",
     "link_transition",
+    "browser_holds_adopt",
     "link_card_intent",
     "link_card_intent_release",
     "reauthorization_approve",

@@ -16,7 +16,8 @@ class Capability:
     REAUTHORIZE = "reauthorize"
     PAYPAL_APPROVAL = "paypal_approval"
     # The card is confirmed in the browser with the gateway's own script (Stripe.js):
-    # `intent_create` gives the browser what it confirms; the confirmed id is the token.
+    # `intent_create` gives the browser what it confirms; the confirmed id is the token;
+    # `intent_read` reads one back (for a hold the browser never posted, or one refused).
     BROWSER_CONFIRMATION = "browser_confirmation"
 
 

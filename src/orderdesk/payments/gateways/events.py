@@ -40,6 +40,9 @@ class WebhookEvent:
     # earlier authorization's id, or the gateway order both belong to.
     renews_reference: str = ""
     renews_order: str = ""
+    # A hold orderdesk asked for (a PaymentIntent made for Stripe.js): the order its
+    # metadata names, so that one no authorization records is not left to lapse.
+    order_reference: str = ""
 
 
 class WebhookRefused(Exception):
@@ -167,10 +170,24 @@ def stripe_event_verify(headers, body: bytes) -> WebhookEvent:
         change=change,
         reference=str(intent.get("id", "")),
         amount=amount,
+        order_reference=_stripe_order_named(intent),
     )
     if kind == "payment_intent.amount_capturable_updated":
         return _stripe_hold_renewed(event)
     return event
+
+
+def _stripe_order_named(intent: dict) -> str:
+    """The order an intent orderdesk made names in its metadata (with orderdesk's key)."""
+    from orderdesk.payments.gateways.stripe_confirmed import (
+        INTENT_METADATA_KEY,
+        ORDER_METADATA_KEY,
+    )
+
+    metadata = intent.get("metadata") if isinstance(intent.get("metadata"), dict) else {}
+    if not metadata.get(INTENT_METADATA_KEY):
+        return ""
+    return str(metadata.get(ORDER_METADATA_KEY, ""))[:100]
 
 
 def _stripe_hold_renewed(event: WebhookEvent) -> WebhookEvent:

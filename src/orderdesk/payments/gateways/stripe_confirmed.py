@@ -19,6 +19,7 @@ from orderdesk.payments.gateways.base import GatewayResult, GatewayTimeout, Resu
 
 ORDER_METADATA_KEY = "orderdesk_order"
 INTENT_METADATA_KEY = "orderdesk_intent_key"
+SOURCE_METADATA_KEY = "orderdesk_source"  # the customer's link or the virtual terminal
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,18 @@ class ClientIntent:
     client_secret: str
 
 
-def intent_create(gateway, *, amount, currency, idempotency_key, order_reference) -> ClientIntent:
+@dataclass(frozen=True)
+class BrowserIntent:
+    """A PaymentIntent orderdesk made for a browser to confirm, as Stripe has it now."""
+
+    hold: GatewayResult  # authorized while it is `requires_capture`
+    order_reference: str
+    source: str  # "" for an intent made before the source was kept
+
+
+def intent_create(
+    gateway, *, amount, currency, idempotency_key, order_reference, source=""
+) -> ClientIntent:
     from orderdesk.payments.gateways.stripe_gateway import stripe_amount
 
     params = {
@@ -40,6 +52,8 @@ def intent_create(gateway, *, amount, currency, idempotency_key, order_reference
         "description": f"Order {order_reference}",
         "metadata": {ORDER_METADATA_KEY: order_reference, INTENT_METADATA_KEY: idempotency_key},
     }
+    if source:
+        params["metadata"][SOURCE_METADATA_KEY] = source
     intent = gateway._call(
         gateway._client().v1.payment_intents.create,
         params,
@@ -106,14 +120,17 @@ def intent_fetch(gateway, reference: str) -> GatewayResult:
     return _intent_outcome(intent)
 
 
-def intent_release(gateway, *, reference: str, order_reference: str) -> bool:
-    """Cancel a hold the browser confirmed for this order that orderdesk then refused to
-    record (the link closed meanwhile, the order was secured by another payment), rather than
-    leave the customer's money held until Stripe lets it lapse."""
-    intent = intent_retrieve(gateway, reference)
-    if intent is None or intent.get("status") != "requires_capture":
-        return False
-    if (intent.get("metadata") or {}).get(ORDER_METADATA_KEY) != order_reference:
-        return False
-    result = gateway.void(reference=reference, idempotency_key=f"release-{reference}")
-    return result.status == ResultStatus.VOIDED
+def intent_read(gateway, reference: str) -> BrowserIntent | None:
+    """An intent orderdesk created (its metadata names the order and orderdesk's key), read
+    back from Stripe; None when Stripe does not know it or orderdesk did not make it."""
+    from orderdesk.payments.gateways.stripe_gateway import _hold_outcome
+
+    intent = intent_retrieve(gateway, reference) if reference.startswith("pi_") else None
+    metadata = (intent or {}).get("metadata") or {}
+    if not metadata.get(ORDER_METADATA_KEY) or not metadata.get(INTENT_METADATA_KEY):
+        return None
+    return BrowserIntent(
+        hold=_hold_outcome(intent),
+        order_reference=str(metadata[ORDER_METADATA_KEY]),
+        source=str(metadata.get(SOURCE_METADATA_KEY, "")),
+    )

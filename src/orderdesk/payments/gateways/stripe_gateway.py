@@ -306,7 +306,7 @@ class StripeGateway:
             return GatewayResult(status=ResultStatus.NOT_FOUND, reference=reference)
         return _hold_outcome(intent)
 
-    def intent_create(self, *, amount, currency, idempotency_key, order_reference):
+    def intent_create(self, *, amount, currency, idempotency_key, order_reference, source=""):
         """A PaymentIntent for Stripe.js to confirm in the browser (manual capture)."""
         return stripe_confirmed.intent_create(
             self,
@@ -314,12 +314,13 @@ class StripeGateway:
             currency=currency,
             idempotency_key=idempotency_key,
             order_reference=order_reference,
+            source=source,
         )
 
-    def intent_release(self, *, reference, order_reference) -> bool:
-        return stripe_confirmed.intent_release(
-            self, reference=reference, order_reference=order_reference
-        )
+    def intent_read(self, *, reference):
+        """A PaymentIntent orderdesk made for the browser, as it stands, with what its
+        metadata says of it; None for an intent Stripe does not know or orderdesk did not make."""
+        return stripe_confirmed.intent_read(self, reference)
 
     def token_reference(self, payment_token):
         return payment_token if payment_token.startswith(("pm_", "pi_")) else ""

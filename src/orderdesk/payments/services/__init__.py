@@ -14,7 +14,12 @@ from orderdesk.payments.services.authorization import (
     authorization_settle,
     outstanding_amount,
 )
-from orderdesk.payments.services.browser_intents import card_intent_create, card_intent_release
+from orderdesk.payments.services.browser_intents import (
+    card_intent_create,
+    card_intent_read,
+    card_intent_recorded,
+    card_intent_release,
+)
 from orderdesk.payments.services.capture import (
     capture_in_flight,
     capture_step_begin,
@@ -22,7 +27,11 @@ from orderdesk.payments.services.capture import (
     capture_step_record,
     external_payment_record,
 )
-from orderdesk.payments.services.gateway_events import gateway_event_record
+from orderdesk.payments.services.gateway_events import (
+    gateway_event_record,
+    gateway_event_settle,
+    gateway_events_unrecorded,
+)
 from orderdesk.payments.services.reconciliation import (
     authorization_reconcile,
     authorizations_reconcile_unknown,
@@ -52,6 +61,8 @@ __all__ = [
     "authorization_attempt",
     "authorization_settle",
     "card_intent_create",
+    "card_intent_read",
+    "card_intent_recorded",
     "card_intent_release",
     "authorization_reconcile",
     "authorizations_reconcile_unknown",
@@ -70,6 +81,8 @@ __all__ = [
     "void_steps_deliver",
     "void_steps_relay",
     "gateway_event_record",
+    "gateway_event_settle",
+    "gateway_events_unrecorded",
     "StorefrontAuthorization",
     "storefront_authorization_check",
     "storefront_authorization_record",

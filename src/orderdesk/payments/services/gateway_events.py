@@ -51,7 +51,7 @@ def _record(event: WebhookEvent) -> GatewayEvent:
         return received
     authorization = _hold_find(event)
     if authorization is None:
-        received.outcome = GatewayEventOutcome.UNKNOWN_REFERENCE
+        received.outcome = _unfound_outcome(event)
     else:
         # The order first, as shipping and cancellation lock it: a capture orderdesk is
         # recording right now is then seen here as done, never counted twice.
@@ -61,6 +61,38 @@ def _record(event: WebhookEvent) -> GatewayEvent:
         received.outcome = _apply(authorization, event)
     received.save(update_fields=["authorization", "outcome"])
     return received
+
+
+def _unfound_outcome(event: WebhookEvent) -> str:
+    """A live hold orderdesk asked for in a browser and no authorization records: the
+    browser may still post it back (a pending authorization is that post under way), so
+    the worker records or releases it later (`gateway_events_unrecorded`)."""
+    if not event.order_reference or event.change != HoldChange.REAUTHORIZED:
+        return GatewayEventOutcome.UNKNOWN_REFERENCE
+    being_recorded = Authorization.objects.filter(
+        gateway=event.gateway, instrument_reference=event.reference
+    )
+    if being_recorded.exists():
+        return GatewayEventOutcome.NO_CHANGE
+    return GatewayEventOutcome.UNRECORDED_HOLD
+
+
+def gateway_events_unrecorded(*, received_before, limit: int = 100) -> list[GatewayEvent]:
+    """Holds orderdesk asked for that no authorization recorded when the gateway told of
+    them, oldest first (from their partial index)."""
+    return list(
+        GatewayEvent.objects.filter(
+            outcome=GatewayEventOutcome.UNRECORDED_HOLD, received_at__lt=received_before
+        ).order_by("received_at", "pk")[:limit]
+    )
+
+
+def gateway_event_settle(*, event_pk: int, outcome: str) -> bool:
+    """What became of an unrecorded hold, once (compare-and-set: False if already settled)."""
+    unrecorded = GatewayEvent.objects.filter(
+        pk=event_pk, outcome=GatewayEventOutcome.UNRECORDED_HOLD
+    )
+    return bool(unrecorded.update(outcome=outcome))
 
 
 def _hold_find(event: WebhookEvent) -> Authorization | None:
