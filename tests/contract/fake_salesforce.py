@@ -21,6 +21,7 @@ import json
 import re
 import secrets
 import threading
+from contextlib import contextmanager
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.etree import ElementTree
 
@@ -233,3 +234,23 @@ class SalesforceHandler(QuietHandler):
         return self.reply(
             200, json.dumps({"totalSize": len(rows), "done": True, "records": rows}).encode()
         )
+
+
+@contextmanager
+def salesforce_serving(tmp_path, settings, monkeypatch):
+    """The fake running, with orderdesk's CRM logging in to it through simple-salesforce."""
+    from orderdesk.crm.adapters import salesforce
+
+    with FakeSalesforce(tmp_path) as server:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_file)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+        settings.ORDERDESK_CRM = "salesforce"
+        settings.ORDERDESK_SALESFORCE_USERNAME = "sync@example.com"
+        settings.ORDERDESK_SALESFORCE_PASSWORD = "pw"
+        settings.ORDERDESK_SALESFORCE_SECURITY_TOKEN = "TOKEN"
+        settings.ORDERDESK_SALESFORCE_LOGIN_URL = server.url
+        settings.ORDERDESK_SALESFORCE_ACCESS_TOKEN = ""
+        settings.ORDERDESK_SALESFORCE_INSTANCE_URL = ""
+        salesforce.sessions_forget()
+        yield server
+        salesforce.sessions_forget()

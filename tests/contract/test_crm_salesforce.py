@@ -2,30 +2,18 @@
 
 import pytest
 
-from orderdesk.crm.adapters import salesforce
 from orderdesk.crm.delivery import crm_message_send
 from orderdesk.crm.models import CrmMessage, CrmMessageStatus
 from orderdesk.orders.models import EventKind
-from tests.contract.fake_salesforce import FakeSalesforce
+from tests.contract.fake_salesforce import salesforce_serving
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def fake(tmp_path, settings, monkeypatch):
-    with FakeSalesforce(tmp_path) as server:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_file)
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-        settings.ORDERDESK_CRM = "salesforce"
-        settings.ORDERDESK_SALESFORCE_USERNAME = "sync@example.com"
-        settings.ORDERDESK_SALESFORCE_PASSWORD = "pw"
-        settings.ORDERDESK_SALESFORCE_SECURITY_TOKEN = "TOKEN"
-        settings.ORDERDESK_SALESFORCE_LOGIN_URL = server.url
-        settings.ORDERDESK_SALESFORCE_ACCESS_TOKEN = ""
-        settings.ORDERDESK_SALESFORCE_INSTANCE_URL = ""
-        salesforce.sessions_forget()
+    with salesforce_serving(tmp_path, settings, monkeypatch) as server:
         yield server
-        salesforce.sessions_forget()
 
 
 def test_a_replacement_creates_both_records_linked_both_ways(fake, replaced_message):

@@ -6,10 +6,8 @@ from datetime import date, timedelta
 import pytest
 
 from orderdesk.common.clock import now
-from orderdesk.crm.adapters import salesforce
 from orderdesk.crm.delivery import crm_message_send
 from orderdesk.crm.models import CrmMessage, CrmMessageStatus
-from orderdesk.crm.signing import secret_generate
 from orderdesk.crm.sync import crm_syncs_relay
 from orderdesk.links.services import link_checkout, link_send_price_increase
 from orderdesk.orders.models import CancelReason, Order
@@ -17,8 +15,8 @@ from orderdesk.orders.services import LineInput, order_delivery_date_set, order_
 from orderdesk.payments.sweep import authorizations_expire
 from orderdesk.workflows.cancellation import order_cancel
 from orderdesk.workflows.shipping import order_ship
-from tests.contract.fake_salesforce import FakeSalesforce
-from tests.contract.webhook_receiver import WebhookReceiver
+from tests.contract.fake_salesforce import salesforce_serving
+from tests.contract.webhook_receiver import crm_webhook_receiving
 from tests.factories import authorize, card_token, make_order
 
 pytestmark = pytest.mark.django_db
@@ -26,29 +24,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def receiver(settings):
-    secret = secret_generate()
-    with WebhookReceiver(secret) as server:
-        settings.ORDERDESK_CRM = "webhook"
-        settings.ORDERDESK_CRM_WEBHOOK_URL = f"{server.url}/hooks/orderdesk"
-        settings.ORDERDESK_CRM_WEBHOOK_SECRET = secret
+    with crm_webhook_receiving(settings) as server:
         yield server
 
 
 @pytest.fixture
 def fake(tmp_path, settings, monkeypatch):
-    with FakeSalesforce(tmp_path) as server:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_file)
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-        settings.ORDERDESK_CRM = "salesforce"
-        settings.ORDERDESK_SALESFORCE_USERNAME = "sync@example.com"
-        settings.ORDERDESK_SALESFORCE_PASSWORD = "pw"
-        settings.ORDERDESK_SALESFORCE_SECURITY_TOKEN = "TOKEN"
-        settings.ORDERDESK_SALESFORCE_LOGIN_URL = server.url
-        settings.ORDERDESK_SALESFORCE_ACCESS_TOKEN = ""
-        settings.ORDERDESK_SALESFORCE_INSTANCE_URL = ""
-        salesforce.sessions_forget()
+    with salesforce_serving(tmp_path, settings, monkeypatch) as server:
         yield server
-        salesforce.sessions_forget()
 
 
 def crm_drain() -> list[str]:

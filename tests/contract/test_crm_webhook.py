@@ -7,18 +7,14 @@ import pytest
 from orderdesk.crm.delivery import crm_message_send
 from orderdesk.crm.models import CrmMessageStatus
 from orderdesk.crm.signing import secret_generate, signature
-from tests.contract.webhook_receiver import WebhookReceiver, verify
+from tests.contract.webhook_receiver import crm_webhook_receiving, verify
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def receiver(settings):
-    secret = secret_generate()
-    with WebhookReceiver(secret) as server:
-        settings.ORDERDESK_CRM = "webhook"
-        settings.ORDERDESK_CRM_WEBHOOK_URL = f"{server.url}/hooks/orderdesk"
-        settings.ORDERDESK_CRM_WEBHOOK_SECRET = secret
+    with crm_webhook_receiving(settings) as server:
         yield server
 
 

@@ -13,6 +13,7 @@ import hmac
 import json
 import threading
 import time
+from contextlib import contextmanager
 
 from tests.contract.servers import LocalServer, QuietHandler
 
@@ -62,3 +63,16 @@ class ReceiverHandler(QuietHandler):
                 return self.reply(401, b'{"error": "bad signature"}')
             fake.received.setdefault(self.headers["webhook-id"], json.loads(body))
         return self.reply(204)
+
+
+@contextmanager
+def crm_webhook_receiving(settings):
+    """A receiver running, with orderdesk's CRM pointed at it through the signed webhook."""
+    from orderdesk.crm.signing import secret_generate
+
+    secret = secret_generate()
+    with WebhookReceiver(secret) as server:
+        settings.ORDERDESK_CRM = "webhook"
+        settings.ORDERDESK_CRM_WEBHOOK_URL = f"{server.url}/hooks/orderdesk"
+        settings.ORDERDESK_CRM_WEBHOOK_SECRET = secret
+        yield server

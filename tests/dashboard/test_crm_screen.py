@@ -12,10 +12,9 @@ from orderdesk.common.clock import now
 from orderdesk.crm.delivery import crm_message_send
 from orderdesk.crm.models import CrmMessage, CrmMessageStatus
 from orderdesk.crm.services import crm_message_retry
-from orderdesk.crm.signing import secret_generate
 from orderdesk.crm.sync import crm_syncs_relay
 from orderdesk.orders.services import order_status_set
-from tests.contract.webhook_receiver import WebhookReceiver
+from tests.contract.webhook_receiver import crm_webhook_receiving
 from tests.factories import make_order
 
 pytestmark = pytest.mark.django_db
@@ -23,11 +22,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def receiver(settings):
-    secret = secret_generate()
-    with WebhookReceiver(secret) as server:
-        settings.ORDERDESK_CRM = "webhook"
-        settings.ORDERDESK_CRM_WEBHOOK_URL = f"{server.url}/hooks/orderdesk"
-        settings.ORDERDESK_CRM_WEBHOOK_SECRET = secret
+    with crm_webhook_receiving(settings) as server:
         settings.ORDERDESK_CRM_MAX_ATTEMPTS = 2
         yield server
 

@@ -41,7 +41,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_sta
 from orderdesk.common.errors import BusinessRuleError
 from orderdesk.common.statemachine import TransitionNotAllowed
 from orderdesk.crm.models import CrmMessage, CrmMessageStatus
-from orderdesk.crm.signing import secret_generate
 from orderdesk.links.models import LinkStatus, PaymentLink
 from orderdesk.links.services import (
     LinkBusy,
@@ -71,7 +70,7 @@ from orderdesk.payments.sweep import authorizations_expire
 from orderdesk.sandbox.models import SandboxTransaction
 from orderdesk.workflows.cancellation import order_cancel
 from orderdesk.workflows.shipping import order_ship
-from tests.contract.webhook_receiver import WebhookReceiver
+from tests.contract.webhook_receiver import crm_webhook_receiving
 from tests.factories import APPROVE_CARD, DECLINE_CARD, authorize, card_token, make_order
 from tests.payments.test_payment_state_invariant import (
     assert_every_order_matches_its_rebuilt_state,
@@ -553,11 +552,7 @@ def mailbox(settings):
 
 @pytest.fixture
 def receiver(settings):
-    secret = secret_generate()
-    with WebhookReceiver(secret) as server:
-        settings.ORDERDESK_CRM = "webhook"
-        settings.ORDERDESK_CRM_WEBHOOK_URL = f"{server.url}/hooks/orderdesk"
-        settings.ORDERDESK_CRM_WEBHOOK_SECRET = secret
+    with crm_webhook_receiving(settings) as server:
         yield server
 
 
