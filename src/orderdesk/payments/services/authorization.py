@@ -151,15 +151,7 @@ def _authorization_begin(
     *, order, amount, method, source, actor, gateway, instrument_reference=""
 ) -> Authorization:
     order = lock_one(Order.objects, pk=order.pk)
-    _refuse_unless_authorizable(order)
-    amount = outstanding_amount(order) if amount is None else amount
-    if amount <= 0:
-        raise NothingToAuthorize(f"Order {order.number} owes nothing.", field="amount")
-    if source != AuthorizationSource.CUSTOMER_LINK:
-        # A second hold on the customer's card for money already secured (a stale order
-        # screen, an API retry with a new key). A payment link is the one way to replace a
-        # valid hold: it voids the old one once the new one succeeds.
-        _refuse_when_secured(order)
+    amount = authorization_amount_check(order, amount=amount, source=source)
     authorization = Authorization.objects.create(
         order=order,
         gateway=gateway,
@@ -180,6 +172,21 @@ def _authorization_begin(
         details={"authorization": authorization.pk, "source": source},
     )
     return authorization
+
+
+def authorization_amount_check(order: Order, *, amount: int | None, source: str) -> int:
+    """The amount a new hold on the order may be for (`amount`, or what it owes), or the
+    rule that refuses it: decided here for every way a hold is made."""
+    _refuse_unless_authorizable(order)
+    amount = outstanding_amount(order) if amount is None else amount
+    if amount <= 0:
+        raise NothingToAuthorize(f"Order {order.number} owes nothing.", field="amount")
+    if source != AuthorizationSource.CUSTOMER_LINK:
+        # A second hold on the customer's card for money already secured (a stale order
+        # screen, an API retry with a new key). A payment link is the one way to replace a
+        # valid hold: it voids the old one once the new one succeeds.
+        _refuse_when_secured(order)
+    return amount
 
 
 def _refuse_unless_authorizable(order: Order) -> None:
@@ -204,15 +211,28 @@ def _refuse_when_secured(order: Order) -> None:
         )
 
 
-@transaction.atomic
 def _authorization_unknown(authorization: Authorization, message: str) -> Authorization:
-    authorization = lock_one(Authorization.objects.select_related("order"), pk=authorization.pk)
+    marked = authorization_unknown_mark(
+        authorization.pk,
+        message=message,
+        timeline="Gateway did not answer; the outcome will be reconciled",
+    )
+    return marked or Authorization.objects.get(pk=authorization.pk)
+
+
+@transaction.atomic
+def authorization_unknown_mark(pk: int, *, message: str, timeline: str) -> Authorization | None:
+    """A pending authorization whose answer did not come is `unknown` from now on, for
+    reconciliation to settle through the gateway. None when it was settled meanwhile."""
+    authorization = lock_one(Authorization.objects.select_related("order"), pk=pk)
+    if authorization.status != AuthorizationStatus.PENDING:
+        return None
     authorization.message = message[:300]
     authorization_transition(
         authorization,
         AuthorizationStatus.UNKNOWN,
         kind=EventKind.AUTHORIZATION_UNKNOWN,
-        message="Gateway did not answer; the outcome will be reconciled",
+        message=timeline,
         fields=("message",),
     )
     payment_state_refresh(authorization.order, also=LAST_ACTION_FIELDS)

@@ -22,16 +22,13 @@ from orderdesk.common.money import format_minor
 from orderdesk.common.permissions import require
 from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
 from orderdesk.orders.models import EventKind, Order, PaymentMethod
-from orderdesk.payments.errors import NothingToAuthorize
 from orderdesk.payments.gateways import get_gateway
 from orderdesk.payments.gateways.base import Capability, GatewayResult, PaymentError, ResultStatus
 from orderdesk.payments.gateways.stripe_confirmed import BrowserIntent, ClientIntent
 from orderdesk.payments.models import Authorization, AuthorizationSource, AuthorizationStatus
 from orderdesk.payments.policy import expiry_for
 from orderdesk.payments.services.authorization import (
-    _refuse_unless_authorizable,
-    _refuse_when_secured,
-    outstanding_amount,
+    authorization_amount_check,
 )
 from orderdesk.payments.services.voids import authorization_void
 from orderdesk.payments.state import payment_state_refresh
@@ -53,12 +50,7 @@ def card_intent_create(
     if Capability.BROWSER_CONFIRMATION not in gateway.capabilities:
         raise BusinessRuleError("This payment gateway does not confirm cards in the browser.")
     order = Order.objects.get(pk=order.pk)
-    _refuse_unless_authorizable(order)
-    amount = outstanding_amount(order) if amount is None else amount
-    if amount <= 0:
-        raise NothingToAuthorize(f"Order {order.number} owes nothing.", field="amount")
-    if source != AuthorizationSource.CUSTOMER_LINK:
-        _refuse_when_secured(order)
+    amount = authorization_amount_check(order, amount=amount, source=source)
     return gateway.intent_create(
         amount=amount,
         currency=order.currency,

@@ -9,7 +9,7 @@ from django.db import transaction
 from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
 from orderdesk.common.sql import status_in
-from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
+from orderdesk.orders.events import event_record
 from orderdesk.orders.models import EventKind, OrderStatus
 from orderdesk.payments.gateways import get_gateway
 from orderdesk.payments.gateways.base import (
@@ -21,11 +21,13 @@ from orderdesk.payments.models import (
     Authorization,
     AuthorizationStatus,
 )
-from orderdesk.payments.services.authorization import authorization_settle
-from orderdesk.payments.services.transitions import authorization_transition
+from orderdesk.payments.services.authorization import (
+    authorization_settle,
+    authorization_unknown_mark,
+)
 from orderdesk.payments.services.voids import authorization_void
 from orderdesk.payments.settlement import settled_hook_run
-from orderdesk.payments.state import LIVE, payment_state_refresh
+from orderdesk.payments.state import LIVE
 
 logger = logging.getLogger(__name__)
 
@@ -84,20 +86,12 @@ def authorizations_pending_abandoned() -> int:
     ).values_list("pk", flat=True)
     count = 0
     for pk in list(abandoned):
-        with transaction.atomic():
-            current = lock_one(Authorization.objects.select_related("order"), pk=pk)
-            if current.status != AuthorizationStatus.PENDING:
-                continue
-            current.message = "The process waiting for the gateway's answer stopped"
-            authorization_transition(
-                current,
-                AuthorizationStatus.UNKNOWN,
-                kind=EventKind.AUTHORIZATION_UNKNOWN,
-                message="No answer was recorded in time; the outcome will be reconciled",
-                fields=("message",),
-            )
-            payment_state_refresh(current.order, also=LAST_ACTION_FIELDS)
-        count += 1
+        marked = authorization_unknown_mark(
+            pk,
+            message="The process waiting for the gateway's answer stopped",
+            timeline="No answer was recorded in time; the outcome will be reconciled",
+        )
+        count += marked is not None
     return count
 
 
