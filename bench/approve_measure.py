@@ -34,10 +34,10 @@ from bench.measure import (
 
 TARGET = 0.5  # the approval reaches at least half the floor's requests per second
 ROUNDS = 2  # floor and approval alternate, `seconds / ROUNDS` each per round
-FLOOR_LINKS = 6000  # the floor answers faster: more single-use links
+FLOOR_LINKS = 3500  # the floor answers faster: more single-use links (they are slow to make)
 
 
-def measure(seconds: float = 20, clients: int = 8, links: int = 3000, warm_up: int = 40) -> dict:
+def measure(seconds: float = 20, clients: int = 8, links: int = 1200, warm_up: int = 40) -> dict:
     started = time.perf_counter()
     approve_links = approve_links_prepare(links + warm_up + 1)
     floor_links = approve_links_prepare(FLOOR_LINKS + warm_up + 1, prefix="bench-floor")
