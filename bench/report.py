@@ -158,8 +158,13 @@ APPROVE_TITLE = (
 
 def _load_text(load: dict) -> str:
     ran_out = ", links ran out" if load.get("ran_out_of_links") else ""
+    others = ", ".join(
+        f"{count:,} answered {status}"
+        for status, count in sorted(load["statuses"].items())
+        if status not in ("200", "302")
+    )
     return (
-        f"{load['rps']} ({load['requests']:,} requests{ran_out}), "
+        f"{load['rps']} ({load['requests']:,} requests{ran_out}{', ' if others else ''}{others}), "
         f"{load['p50_ms']} / {load['p95_ms']} ms"
     )
 
