@@ -409,12 +409,10 @@ def load(base, paths, cookie, *, seconds, clients, master) -> tuple[dict, float]
     return counts, peak
 
 
-# -- (c) the approve-payment endpoint against a bare Django view --------------------------------
-
-APPROVE_LINKS = 4000  # single-use: one per request; the clients stop early if they run out
+# -- (c) the approve-payment endpoint (measured in approve_measure.py) --------------------------
 
 
-def approve_links_prepare(count: int) -> list[tuple[str, str]]:
+def approve_links_prepare(count: int, prefix: str = "bench") -> list[tuple[str, str]]:
     """`count` open reauthorization links, through the real services, each with a card token.
 
     Each is on its own card order that was never authorized (it owes its whole total), so
@@ -426,11 +424,11 @@ def approve_links_prepare(count: int) -> list[tuple[str, str]]:
     from orderdesk.sandbox.server import tokenize_card
     from orderdesk.workflows.intake import order_open
 
-    csr = staff_create(username="bench-csr", role="csr", password="bench-pass-123")
+    csr = staff_create(username=f"{prefix}-csr", role="csr", password="bench-pass-123")
     prepared = []
     for index in range(count):
         account = account_create(
-            name=f"Bench customer {index}", ecommerce_email=f"bench{index}@example.com"
+            name=f"Bench customer {index}", ecommerce_email=f"{prefix}{index}@example.com"
         )
         order = order_open(
             account=account,
@@ -444,79 +442,11 @@ def approve_links_prepare(count: int) -> list[tuple[str, str]]:
     return prepared
 
 
-def measure_approve(
-    seconds: float = 20, clients: int = 8, links: int = APPROVE_LINKS, warm_up: int = 40
-) -> dict:
-    """Target (c): requests per second of POST /pay/<token> (card approval through the sandbox
-    gateway) against a bare view returning HttpResponse("ok"), on one gunicorn server
-    (one worker, 4 threads, as measure_web) with the same `clients` for `seconds` each."""
-    from orderdesk.links.models import LinkStatus, PaymentLink
+def measure_approve() -> dict:
+    """Target (c), in bench/approve_measure.py: the approval against its raw-SQL floor."""
+    from bench.approve_measure import measure
 
-    started = time.perf_counter()
-    prepared = approve_links_prepare(links + warm_up)
-    log(f"approve: {len(prepared):,} open links in {time.perf_counter() - started:.1f} s")
-    port = free_port()
-    root = Path(__file__).resolve().parent.parent
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "ORDERDESK_BENCH_URLCONF": "bench.urls",
-        "ORDERDESK_LINK_RATE_PER_TOKEN": "1000000",
-        "ORDERDESK_LINK_RATE_PER_ADDRESS": "1000000000",
-        "PYTHONPATH": os.pathsep.join([str(root), str(root / "src")]),
-    }
-    server = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable, "-m", "gunicorn", "orderdesk.wsgi:application",
-            "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
-            "--no-control-socket", "--log-level", "warning",
-        ],
-        env=environment,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base)
-        csrf = approve_csrf_cookie(base, prepared[0][0])
-        warm, prepared = prepared[:warm_up], prepared[warm_up:]
-        for token, card in warm:  # both code paths loaded and connections open before timing
-            approve_post(base, csrf, token, card)
-            urllib.request.urlopen(base + "/bench/bare", timeout=60).read()  # noqa: S310
-
-        def bare_get(opener):
-            return http_status(opener, urllib.request.Request(base + "/bench/bare"))  # noqa: S310
-
-        bare = drive(seconds=seconds, clients=clients, master=server.pid, request=bare_get, ok=200)
-        log(f"approve: bare view {bare}")
-        queue = iter(prepared)
-        lock = threading.Lock()
-
-        def approve_next(opener):
-            with lock:
-                link = next(queue, None)
-            if link is None:
-                return None
-            return approve_post(base, csrf, *link, opener=opener)
-
-        approve = drive(
-            seconds=seconds, clients=clients, master=server.pid, request=approve_next, ok=302
-        )
-        log(f"approve: approve endpoint {approve}")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    completed = PaymentLink.objects.filter(status=LinkStatus.COMPLETED).count()
-    return {
-        "workers": 1,
-        "threads": 4,
-        "clients": clients,
-        "seconds": seconds,
-        "links_prepared": links,
-        "links_completed": completed,
-        "bare": bare,
-        "approve": approve,
-        "ratio": round(approve["rps"] / bare["rps"], 3) if bare["rps"] else 0.0,
-    }
+    return measure()
 
 
 def approve_csrf_cookie(base: str, token: str) -> str:

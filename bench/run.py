@@ -7,7 +7,7 @@ For each database (an SQLite file under var/bench/ and the PostgreSQL database o
 a child process builds the data set with bulk SQL (N orders, 5 % unpaid, N authorizations),
 then measures: (a) the unpaid panel through the ORM against the same SQL sent raw, (b) the
 expiry sweep against a raw SQL UPDATE of the same rows, (c) the approve-payment endpoint
-against a bare Django view on the same gunicorn server, (d) the web worker's memory under
+against a floor view doing its durable work in raw SQL on the same gunicorn server, (d) the web worker's memory under
 load, (e) every dashboard page, the order screen, /metrics and the CSV export through
 Django's test client beside their SQL floor. `--measure approve` (or `pages`) builds the
 data set and measures (c) (or (e)) only; it then rewrites only that section of the README.

@@ -1,8 +1,8 @@
 """Settings of the benchmark's web server: orderdesk's own, with the URLconf swappable.
 
-`measure_approve` starts gunicorn with DJANGO_SETTINGS_MODULE=bench.settings and
-ORDERDESK_BENCH_URLCONF=bench.urls, so that a bare view is served next to the product's
-routes by the same server; the product's URLconf never has it.
+`approve_measure.server_start` starts gunicorn with DJANGO_SETTINGS_MODULE=bench.settings
+and ORDERDESK_BENCH_URLCONF=bench.urls, so that the floor and bare views of target (c) are
+served next to the product's routes by the same server; the product's URLconf never has them.
 """
 
 import os

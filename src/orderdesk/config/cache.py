@@ -8,10 +8,21 @@ import os
 ORDERDESK_CACHE_URL = os.environ.get("ORDERDESK_CACHE_URL", "")
 
 
+DATABASE_CACHE_MAX_ENTRIES = 100_000
+
+
 def cache_from_url(url: str) -> dict:
     if not url or url.startswith("db:"):
         table = url.removeprefix("db:").lstrip("/") or "orderdesk_cache"
-        return {"BACKEND": "orderdesk.common.cache.DatabaseCache", "LOCATION": table}
+        return {
+            "BACKEND": "orderdesk.common.cache.DatabaseCache",
+            "LOCATION": table,
+            # Django's default of 300 entries is reached by a few hundred customers paying
+            # within one rate-limit window (a counter per link); past it every write deletes
+            # a third of the live counters (resetting the limits) and, on PostgreSQL, can
+            # deadlock with a concurrent increment holding one of them: a customer's 500.
+            "OPTIONS": {"MAX_ENTRIES": DATABASE_CACHE_MAX_ENTRIES},
+        }
     if url.startswith(("redis://", "rediss://", "unix://")):
         return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
     if url.startswith("locmem:"):  # one process only: counts are not shared
