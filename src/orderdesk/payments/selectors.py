@@ -24,6 +24,10 @@ class PaymentSecurity:
     secured: bool
     capturable: bool
     reason: str
+    # The amount paid (captures and recorded payments), read once here so the order screen's
+    # other questions (re-trigger, price increase, the card terminal) need not read it again;
+    # None for an order on terms, which never reads it.
+    paid: int | None = None
 
     def refused(self, reason: str) -> PaymentSecurity:
         return replace(self, secured=False, capturable=False, reason=reason)
@@ -33,13 +37,16 @@ def payment_security(order: Order, at=None) -> PaymentSecurity:
     moment = at or now()
     if order.payment_method == PaymentMethod.TERMS:
         return PaymentSecurity(True, False, "on terms")
-    outstanding = order.total - amount_paid(order)
+    paid = amount_paid(order)
+    outstanding = order.total - paid
     if outstanding <= 0 and order.total > 0:
-        return PaymentSecurity(True, False, "paid")
+        return PaymentSecurity(True, False, "paid", paid)
     if order.total <= 0:
         if order.is_zero_dollar_quote:
-            return PaymentSecurity(False, False, "the zero-dollar quote has not been priced yet")
-        return PaymentSecurity(True, False, "nothing owed")
+            return PaymentSecurity(
+                False, False, "the zero-dollar quote has not been priced yet", paid
+            )
+        return PaymentSecurity(True, False, "nothing owed", paid)
     authorization = current_authorization(order, moment)
     if authorization is None:
         lapsed = (
@@ -47,7 +54,7 @@ def payment_security(order: Order, at=None) -> PaymentSecurity:
             if _has_lapsed(order, moment)
             else "no valid authorization"
         )
-        return PaymentSecurity(False, False, lapsed)
+        return PaymentSecurity(False, False, lapsed, paid)
     if authorization.amount < outstanding:
         return PaymentSecurity(
             False,
@@ -56,8 +63,9 @@ def payment_security(order: Order, at=None) -> PaymentSecurity:
                 f"the authorization of {format_minor(authorization.amount, order.currency)} does not cover "
                 f"the {format_minor(outstanding, order.currency)} owed"
             ),
+            paid,
         )
-    return PaymentSecurity(True, True, "authorized")
+    return PaymentSecurity(True, True, "authorized", paid)
 
 
 def _has_lapsed(order: Order, moment) -> bool:
