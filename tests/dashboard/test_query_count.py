@@ -87,9 +87,10 @@ def test_the_panel_page_is_one_count_query_plus_one_per_group_on_the_page(csr):
 
 
 # Session, user, permissions (two), then the screen's: the order, the amount paid (two, read
-# once for the payment state, the re-trigger and the price increase), the current and the
-# lapsed authorization, lines, payments (four), timeline, roles, open link.
-ORDER_SCREEN_QUERY_CEILING = 17
+# once for the payment state, the re-trigger and the price increase), lines, payments (four:
+# the authorizations listed also answer whether one is current or lapsed), timeline, roles,
+# open link.
+ORDER_SCREEN_QUERY_CEILING = 15
 
 
 def order_screen_queries(client, order) -> int:

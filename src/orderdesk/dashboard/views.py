@@ -106,11 +106,12 @@ def _order_page(
 ):
     if not fresh:
         order = order_for_screen(order.number)  # an action may have changed it
-    security = payment_security(order)
+    payments = order_payments(order)
+    security = payment_security(order, authorizations=payments["authorizations"])
     context = {
         "order": order,
         "lines": list(order.lines.all()),
-        "payments": order_payments(order),
+        "payments": payments,
         "security": security,
         "amount_paid": security.paid,  # read once, for the payment-link actions too
         "events": order_timeline(order),

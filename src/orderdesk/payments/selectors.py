@@ -33,7 +33,11 @@ class PaymentSecurity:
         return replace(self, secured=False, capturable=False, reason=reason)
 
 
-def payment_security(order: Order, at=None) -> PaymentSecurity:
+def payment_security(
+    order: Order, at=None, *, authorizations: list[Authorization] | None = None
+) -> PaymentSecurity:
+    """`authorizations`, every authorization of the order when the caller has read them
+    already (the order screen lists them), answers without reading them again."""
     moment = at or now()
     if order.payment_method == PaymentMethod.TERMS:
         return PaymentSecurity(True, False, "on terms")
@@ -47,11 +51,11 @@ def payment_security(order: Order, at=None) -> PaymentSecurity:
                 False, False, "the zero-dollar quote has not been priced yet", paid
             )
         return PaymentSecurity(True, False, "nothing owed", paid)
-    authorization = current_authorization(order, moment)
+    authorization = _current(order, moment, authorizations)
     if authorization is None:
         lapsed = (
             "the authorization has expired"
-            if _has_lapsed(order, moment)
+            if _has_lapsed(order, moment, authorizations)
             else "no valid authorization"
         )
         return PaymentSecurity(False, False, lapsed, paid)
@@ -68,8 +72,23 @@ def payment_security(order: Order, at=None) -> PaymentSecurity:
     return PaymentSecurity(True, True, "authorized", paid)
 
 
-def _has_lapsed(order: Order, moment) -> bool:
-    return Authorization.objects.filter(order=order, expires_at__lte=moment).exists()
+def _current(order: Order, moment, authorizations) -> Authorization | None:
+    """As `current_authorization`, from the authorizations given when there are."""
+    if authorizations is None:
+        return current_authorization(order, moment)
+    valid = [authorization for authorization in authorizations if authorization.is_valid_at(moment)]
+    return max(
+        valid, key=lambda authorization: (authorization.expires_at, authorization.id), default=None
+    )
+
+
+def _has_lapsed(order: Order, moment, authorizations=None) -> bool:
+    if authorizations is None:
+        return Authorization.objects.filter(order=order, expires_at__lte=moment).exists()
+    return any(
+        authorization.expires_at is not None and authorization.expires_at <= moment
+        for authorization in authorizations
+    )
 
 
 def order_payments(order: Order) -> dict:
