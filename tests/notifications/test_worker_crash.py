@@ -52,9 +52,7 @@ def worker_start(tmp_path, port, backend_environment):
     environment = {
         **os.environ,
         "DATABASE_URL": database_url(),
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")])
-        ),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")])),
         "ORDERDESK_VAR_DIR": str(tmp_path),
         "EMAIL_URL": f"smtp://127.0.0.1:{port}",
         "ORDERDESK_SWEEP_INTERVAL_SECONDS": "1",
@@ -157,9 +155,7 @@ def rq_backend(settings):
     settings.TASKS = {
         "default": {**settings.TASKS["default"], "BACKEND": "django_tasks_rq.RQBackend"}
     }
-    settings.RQ_QUEUES = {
-        queue: {"URL": REDIS_URL} for queue in settings.TASKS["default"]["QUEUES"]
-    }
+    settings.RQ_QUEUES = {queue: {"URL": REDIS_URL} for queue in settings.TASKS["default"]["QUEUES"]}
     yield {"ORDERDESK_TASK_BACKEND": "django_tasks_rq.RQBackend", "ORDERDESK_REDIS_URL": REDIS_URL}
     client.flushdb()
 
@@ -169,6 +165,8 @@ def rq_backend(settings):
     reason="seen to fail once in four runs (the restarted RQ worker never took the jobs); "
     "set ORDERDESK_TEST_RQ_CRASH=1 to run it until that is understood",
 )
-def test_a_worker_killed_while_sending_loses_no_email_and_doubles_none_on_rq(tmp_path, rq_backend):
+def test_a_worker_killed_while_sending_loses_no_email_and_doubles_none_on_rq(
+    tmp_path, rq_backend
+):
     mailbox, emails = crash_and_restart(tmp_path, rq_backend)
     assert_each_email_received_once_after_deduplication(mailbox, emails)
