@@ -6,20 +6,21 @@ import csv
 import io
 import itertools
 import string
+from datetime import UTC
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from orderdesk.common.clock import now
-from orderdesk.common.money import format_minor
+from orderdesk.common.money import money_formatter
 from orderdesk.common.spreadsheet import spreadsheet_safe
 from orderdesk.dashboard import forms
 from orderdesk.dashboard.access import staff_required
 from orderdesk.dashboard.templatetags.dashboard import expiry_phrase
 from orderdesk.orders.models import OrderKind, PaymentState
 from orderdesk.unpaid.groups import GROUPS
-from orderdesk.unpaid.rows import aware_utc, unpaid_export_rows
+from orderdesk.unpaid.rows import unpaid_export_rows
 
 CSV_CHUNK_ROWS = 500
 
@@ -96,9 +97,9 @@ CSV_FIELDS = (
 
 def _csv_rows(rows):
     """The export's rows from plain tuples: no model object, display look-up or zone look-up
-    per row (the business zone and the labels are read once). The cells that hold what people
-    typed (or an amount, which could be negative) pass through `_csv_cell`; the others are
-    labels and timestamps of ours."""
+    per row (the business zone, the labels and each currency's formatter are made once). The
+    cells that hold what people typed (or an amount, which could be negative) pass through
+    `_csv_cell`; the others are labels and timestamps of ours."""
     # Longer than 40 lines because the row is unpacked and written column by column, in
     # the order of CSV_HEADER: a table, kept in one place so the two cannot drift.
     zone = timezone.get_current_timezone()
@@ -106,6 +107,7 @@ def _csv_rows(rows):
     group_labels = [group.label for group in GROUPS]
     kinds = dict(OrderKind.choices)
     states = dict(PaymentState.choices)
+    money = _MoneyFormatters()
     safe = _csv_cell
     for (
         number,
@@ -125,16 +127,20 @@ def _csv_rows(rows):
         last_name,
         username,
     ) in rows:
-        expires, acted = aware_utc(expires), aware_utc(acted)
+        formatted = money[currency]
+        if expires is not None and expires.tzinfo is None:  # SQLite's are naive UTC
+            expires = expires.replace(tzinfo=UTC)
+        if acted is not None and acted.tzinfo is None:
+            acted = acted.replace(tzinfo=UTC)
         yield (
             safe(number),
             group_labels[urgency],
             safe(account_name),
             safe(account_email),
             kinds.get(kind, kind),
-            safe(format_minor(total, currency)),
+            safe(formatted(total)),
             # Nothing is held once the authorization has expired (as Order.held_at).
-            safe(format_minor(authorized if expires and expires > moment else 0, currency)),
+            safe(formatted(authorized if expires and expires > moment else 0)),
             states.get(state, state),
             expires.astimezone(zone).isoformat(timespec="minutes") if expires else "",
             expiry_phrase(expires, moment),
@@ -143,6 +149,14 @@ def _csv_rows(rows):
             acted.astimezone(zone).isoformat(timespec="minutes") if acted else "",
             safe(f"{first_name} {last_name}".strip() or username or ""),
         )
+
+
+class _MoneyFormatters(dict):
+    """One `money_formatter` per currency met, made when first met."""
+
+    def __missing__(self, currency: str):
+        formatter = self[currency] = money_formatter(currency)
+        return formatter
 
 
 @require_GET

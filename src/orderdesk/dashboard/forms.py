@@ -5,22 +5,28 @@ from __future__ import annotations
 from django import forms
 
 from orderdesk.common.money import parse_major
+from orderdesk.dashboard import widgets
 from orderdesk.orders.models import CancelReason, OrderKind, OrderStatus
 from orderdesk.unpaid.groups import GROUPS
 from orderdesk.unpaid.rows import SORTS
 
 
 class PanelFilterForm(forms.Form):
+    # Its widgets write their HTML directly (dashboard.widgets): it is on every dashboard view.
     group = forms.ChoiceField(
-        required=False, choices=[("", "All groups")] + [(g.key, g.label) for g in GROUPS]
+        required=False,
+        choices=[("", "All groups")] + [(g.key, g.label) for g in GROUPS],
+        widget=widgets.Select,
     )
-    kind = forms.ChoiceField(required=False, choices=[("", "All kinds"), *OrderKind.choices])
-    mine = forms.BooleanField(required=False, label="Assigned to me")
+    kind = forms.ChoiceField(
+        required=False, choices=[("", "All kinds"), *OrderKind.choices], widget=widgets.Select
+    )
+    mine = forms.BooleanField(required=False, label="Assigned to me", widget=widgets.CheckboxInput)
     q = forms.CharField(
         required=False,
         max_length=100,
         label="Search",
-        widget=forms.TextInput(
+        widget=widgets.TextInput(
             attrs={"type": "search", "placeholder": "Order number, account or e-mail"}
         ),
     )

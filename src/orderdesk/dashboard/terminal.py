@@ -20,12 +20,13 @@ from orderdesk.payments.services import card_intent_create, outstanding_amount
 logger = logging.getLogger(__name__)
 
 
-def terminal_fields(order, actions) -> dict:
-    """The card entry of the order screen (nothing when the user may not process cards)."""
+def terminal_fields(order, actions, *, paid: int | None = None) -> dict:
+    """The card entry of the order screen (nothing when the user may not process cards);
+    `paid`, the amount paid when the screen has read it already."""
     if not actions.process_card:
         return {}
     fields = payment_fields(
-        amount=lambda: outstanding_amount(order),
+        amount=lambda: outstanding_amount(order) if paid is None else max(order.total - paid, 0),
         currency=order.currency,
         intent_url=reverse("dashboard:order-card-intent", args=[order.number]),
     )

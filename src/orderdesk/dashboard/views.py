@@ -106,12 +106,14 @@ def _order_page(
 ):
     if not fresh:
         order = order_for_screen(order.number)  # an action may have changed it
-    security = payment_security(order)
+    payments = order_payments(order)
+    security = payment_security(order, authorizations=payments["authorizations"])
     context = {
         "order": order,
         "lines": list(order.lines.all()),
-        "payments": order_payments(order),
+        "payments": payments,
         "security": security,
+        "amount_paid": security.paid,  # read once, for the payment-link actions too
         "events": order_timeline(order),
         "actions": order_actions(order, user=request.user, security=security),
         "forms": {
@@ -128,7 +130,7 @@ def _order_page(
             **(bound or {}),
         },
     }
-    context.update(terminal_fields(order, context["actions"]))
+    context.update(terminal_fields(order, context["actions"], paid=security.paid))
     response = render(request, "dashboard/order.html", context, status=status)
     return gateway_scripts_allow(response, card=context.get("card_entry"))
 

@@ -82,9 +82,11 @@ class ActionAvailability:
     reason: str = ""
 
 
-def reauthorization_availability(order: Order) -> ActionAvailability:
-    """Re-trigger makes sense for a live card or PayPal order that owes money and has a price."""
-    from orderdesk.payments.services import outstanding_amount
+def reauthorization_availability(order: Order, *, paid: int | None = None) -> ActionAvailability:
+    """Re-trigger makes sense for a live card or PayPal order that owes money and has a price.
+    `paid`, when the caller has read the amount paid already (the order screen), saves
+    reading it again."""
+    from orderdesk.payments.state import amount_paid
 
     if not order.is_live:
         return ActionAvailability(False, f"The order is {order.get_status_display().lower()}.")
@@ -94,19 +96,23 @@ def reauthorization_availability(order: Order) -> ActionAvailability:
     # at its current price, if that is what the customer and the CSR agree on.
     if order.total == 0:
         return ActionAvailability(False, "The order has no price yet: send a price increase.")
-    if outstanding_amount(order) <= 0:
+    if order.total - (amount_paid(order) if paid is None else paid) <= 0:
         return ActionAvailability(False, "The order owes nothing.")
     return ActionAvailability(True)
 
 
-def price_increase_availability(order: Order) -> ActionAvailability:
+def price_increase_availability(order: Order, *, paid: int | None = None) -> ActionAvailability:
+    """A new cart for a live card or PayPal order of which nothing is paid yet (`paid` as in
+    `reauthorization_availability`)."""
     from orderdesk.payments.state import amount_paid
 
     if not order.is_live:
         return ActionAvailability(False, f"The order is {order.get_status_display().lower()}.")
     if order.payment_method not in (PaymentMethod.CARD, PaymentMethod.PAYPAL):
         return ActionAvailability(False, "Only card and PayPal orders go through a new cart.")
-    if order.status == OrderStatus.SHIPPED or amount_paid(order) > 0:
+    if order.status == OrderStatus.SHIPPED:
+        return ActionAvailability(False, "Part of the order is paid already.")
+    if (amount_paid(order) if paid is None else paid) > 0:
         return ActionAvailability(False, "Part of the order is paid already.")
     return ActionAvailability(True)
 

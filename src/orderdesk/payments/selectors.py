@@ -24,30 +24,41 @@ class PaymentSecurity:
     secured: bool
     capturable: bool
     reason: str
+    # The amount paid (captures and recorded payments), read once here so the order screen's
+    # other questions (re-trigger, price increase, the card terminal) need not read it again;
+    # None for an order on terms, which never reads it.
+    paid: int | None = None
 
     def refused(self, reason: str) -> PaymentSecurity:
         return replace(self, secured=False, capturable=False, reason=reason)
 
 
-def payment_security(order: Order, at=None) -> PaymentSecurity:
+def payment_security(
+    order: Order, at=None, *, authorizations: list[Authorization] | None = None
+) -> PaymentSecurity:
+    """`authorizations`, every authorization of the order when the caller has read them
+    already (the order screen lists them), answers without reading them again."""
     moment = at or now()
     if order.payment_method == PaymentMethod.TERMS:
         return PaymentSecurity(True, False, "on terms")
-    outstanding = order.total - amount_paid(order)
+    paid = amount_paid(order)
+    outstanding = order.total - paid
     if outstanding <= 0 and order.total > 0:
-        return PaymentSecurity(True, False, "paid")
+        return PaymentSecurity(True, False, "paid", paid)
     if order.total <= 0:
         if order.is_zero_dollar_quote:
-            return PaymentSecurity(False, False, "the zero-dollar quote has not been priced yet")
-        return PaymentSecurity(True, False, "nothing owed")
-    authorization = current_authorization(order, moment)
+            return PaymentSecurity(
+                False, False, "the zero-dollar quote has not been priced yet", paid
+            )
+        return PaymentSecurity(True, False, "nothing owed", paid)
+    authorization = _current(order, moment, authorizations)
     if authorization is None:
         lapsed = (
             "the authorization has expired"
-            if _has_lapsed(order, moment)
+            if _has_lapsed(order, moment, authorizations)
             else "no valid authorization"
         )
-        return PaymentSecurity(False, False, lapsed)
+        return PaymentSecurity(False, False, lapsed, paid)
     if authorization.amount < outstanding:
         return PaymentSecurity(
             False,
@@ -56,12 +67,28 @@ def payment_security(order: Order, at=None) -> PaymentSecurity:
                 f"the authorization of {format_minor(authorization.amount, order.currency)} does not cover "
                 f"the {format_minor(outstanding, order.currency)} owed"
             ),
+            paid,
         )
-    return PaymentSecurity(True, True, "authorized")
+    return PaymentSecurity(True, True, "authorized", paid)
 
 
-def _has_lapsed(order: Order, moment) -> bool:
-    return Authorization.objects.filter(order=order, expires_at__lte=moment).exists()
+def _current(order: Order, moment, authorizations) -> Authorization | None:
+    """As `current_authorization`, from the authorizations given when there are."""
+    if authorizations is None:
+        return current_authorization(order, moment)
+    valid = [authorization for authorization in authorizations if authorization.is_valid_at(moment)]
+    return max(
+        valid, key=lambda authorization: (authorization.expires_at, authorization.id), default=None
+    )
+
+
+def _has_lapsed(order: Order, moment, authorizations=None) -> bool:
+    if authorizations is None:
+        return Authorization.objects.filter(order=order, expires_at__lte=moment).exists()
+    return any(
+        authorization.expires_at is not None and authorization.expires_at <= moment
+        for authorization in authorizations
+    )
 
 
 def order_payments(order: Order) -> dict:

@@ -10,7 +10,7 @@ import heapq
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.db import connection
 from django.db.models import Case, F, IntegerField, OrderBy, Q, QuerySet, Value
@@ -309,7 +309,7 @@ def unpaid_export_rows(
 
     The tuples are the database driver's rows, without Django's per-value converters (they
     were a third of the export's time): timestamps are aware on PostgreSQL and naive UTC on
-    SQLite, which is what `aware_utc` is for.
+    SQLite, which the caller makes aware.
 
     In urgency order each group's ranges are read one after the other, each a walk of its
     index by expiry and id, and merged: no query sorts every unpaid order.
@@ -361,10 +361,3 @@ def _driver_rows(queryset: QuerySet) -> Iterator[tuple]:
         cursor.execute(sql, params)
         while chunk := cursor.fetchmany(EXPORT_CHUNK_ROWS):
             yield from chunk
-
-
-def aware_utc(value: datetime | None) -> datetime | None:
-    """A timestamp of `unpaid_export_rows` as an aware datetime (SQLite's are naive UTC)."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)

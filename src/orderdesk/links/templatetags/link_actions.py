@@ -16,6 +16,7 @@ def link_actions(context, order):
     user = context["request"].user
     allowed = user.has_perm("orders.send_payment_link")
     open_link = link_open_for_order(order)
+    paid = context.get("amount_paid")  # read once by the page that includes this, if it did
     return {
         "order": order,
         "request": context["request"],
@@ -23,6 +24,6 @@ def link_actions(context, order):
         "may_send": allowed,
         "open_link": open_link,
         "declined_link": None if open_link else link_declined_for_order(order),
-        "reauthorization": reauthorization_availability(order) if allowed else None,
-        "price_increase": price_increase_availability(order) if allowed else None,
+        "reauthorization": reauthorization_availability(order, paid=paid) if allowed else None,
+        "price_increase": price_increase_availability(order, paid=paid) if allowed else None,
     }
