@@ -18,15 +18,22 @@ from orderdesk.payments.state import CustomerLinkFacts
 RETRIGGER_CONFIRM_WINDOW = timedelta(minutes=10)
 
 
-def link_by_token(token: str) -> PaymentLink | None:
-    """The link of a token, whatever its status (None for an unknown or malformed token)."""
+def link_by_token(token: str, *, for_checkout: bool = False) -> PaymentLink | None:
+    """The link of a token, whatever its status (None for an unknown or malformed token).
+    `for_checkout`: the link and only its order's number (for the gateway), because paying
+    reads the order again under its lock; building the whole order and account for nothing
+    cost an approval more than its own statements did."""
     if not token_well_formed(token):
         return None
-    return (
-        PaymentLink.objects.select_related("order", "order__account")
-        .filter(token_hash=token_hash(token))
-        .first()
-    )
+    links = PaymentLink.objects.filter(token_hash=token_hash(token))
+    if for_checkout:
+        links = links.select_related("order").only(*_LINK_COLUMNS, "order__number")
+    else:
+        links = links.select_related("order", "order__account")
+    return links.first()
+
+
+_LINK_COLUMNS = tuple(field.name for field in PaymentLink._meta.concrete_fields)
 
 
 def link_is_usable(link: PaymentLink | None) -> bool:

@@ -37,6 +37,7 @@ from orderdesk.payments.state import (
     payment_records_read,
 )
 
+LINK_CHANGES = ("status", "processing_since", "failed_attempts", "completed_at", "result_order")
 RELEASED_TEXT = "Your card was not charged: the hold on it is being released"
 CLOSED_BECAUSE = {
     LinkStatus.COMPLETED: "the payment link was used already",
@@ -52,8 +53,9 @@ def link_authorization_finish(*, link: PaymentLink, authorization: Authorization
     the order locked with the authorization by `authorization_settle`). The caller's
     transaction ends with the order's payment state and last action written here."""
     order = authorization.order
-    # Always the order, then its link; read into the caller's instance, whose claim ends here.
-    link.refresh_from_db(from_queryset=PaymentLink.objects.select_for_update())
+    # Always the order, then its link; read into the caller's instance, whose claim ends here
+    # (only the columns a link's changes write: the others never change once it is sent).
+    link.refresh_from_db(fields=LINK_CHANGES, from_queryset=PaymentLink.objects.select_for_update())
     if authorization.status in FAILED:
         result = _attempt_failure_record(link, order, authorization)
         _payment_state_refresh(order, also=LAST_ACTION_FIELDS)

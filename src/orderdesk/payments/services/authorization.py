@@ -48,6 +48,9 @@ SETTLED_FIELDS = (
     "expires_at",
 )
 
+# The order's columns that starting an authorization reads (`authorization_amount_check`).
+BEGIN_COLUMNS = ("status", "payment_method", "total", "number", "currency")
+
 
 def _format(amount: int, currency: str) -> str:
     from orderdesk.common.money import format_minor
@@ -150,7 +153,8 @@ def _token_reference(gateway, payment_token: str) -> str:
 def _authorization_begin(
     *, order, amount, method, source, actor, gateway, instrument_reference=""
 ) -> Authorization:
-    order = lock_one(Order.objects, pk=order.pk)
+    # Only what the checks and the timeline row read: the rest of the order is not needed.
+    order = lock_one(Order.objects.only(*BEGIN_COLUMNS), pk=order.pk)
     amount = authorization_amount_check(order, amount=amount, source=source)
     authorization = Authorization.objects.create(
         order=order,
