@@ -179,7 +179,7 @@ def _counter_bump(connection, key: str, window_seconds: int = 600) -> None:
 LINK_READ = (
     'SELECT l."id", l."order_id", l."amount", l."currency", l."status", l."expires_at", '
     'o."number" FROM "links_paymentlink" l INNER JOIN "orders_order" o ON l."order_id" = o."id" '
-    'WHERE l."token_hash" = %s ORDER BY l."created_at" DESC LIMIT 1'
+    'WHERE l."token_hash" = %s'
 )
 CLAIM = (
     'UPDATE "links_paymentlink" SET "processing_since" = %s WHERE "expires_at" > %s AND "id" = %s '
