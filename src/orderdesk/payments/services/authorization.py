@@ -8,7 +8,7 @@ import uuid
 from django.db import transaction
 
 from orderdesk.common.clock import now
-from orderdesk.common.locks import lock_one
+from orderdesk.common.locks import lock_columns, lock_one
 from orderdesk.common.permissions import require
 from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
 from orderdesk.orders.models import EventKind, Order, PaymentMethod
@@ -154,7 +154,7 @@ def _authorization_begin(
     *, order, amount, method, source, actor, gateway, instrument_reference=""
 ) -> Authorization:
     # Only what the checks and the timeline row read: the rest of the order is not needed.
-    order = lock_one(Order.objects.only(*BEGIN_COLUMNS), pk=order.pk)
+    order = lock_columns(Order, order.pk, BEGIN_COLUMNS)
     amount = authorization_amount_check(order, amount=amount, source=source)
     authorization = Authorization.objects.create(
         order=order,
