@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from django.db import connection
-
 from orderdesk.common.clock import now
+from orderdesk.common.inserts import row_insert
 from orderdesk.orders.models import EventKind, Order, OrderEvent
 
 LAST_ACTION_FIELDS = ("last_action", "last_action_at")
@@ -39,38 +36,9 @@ def event_record(
         actor_label=actor_label or ("" if getattr(actor, "pk", None) else "system"),
         created_at=moment,
     )
-    _event_insert(event)
+    row_insert(event)
     # The dashboard shows the last action without reading the timeline.
     order.last_action, order.last_action_at = text[:200], moment
     if not defer_last_action:
         Order.objects.filter(pk=order.pk).update(last_action=text[:200], last_action_at=moment)
     return event
-
-
-def _event_insert(event: OrderEvent) -> None:
-    """The same INSERT as `event.save()`, its values prepared by the fields themselves, in
-    one statement whose text is built once: compiling it through the ORM cost more than
-    running it, and an approval writes three."""
-    if not connection.features.can_return_columns_from_insert:
-        event.save(force_insert=True)
-        return
-    fields = _event_fields()
-    values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(connection.ops.quote_name), values)
-        event.pk = cursor.fetchone()[0]
-    event._state.adding, event._state.db = False, connection.alias
-
-
-@cache
-def _event_fields() -> tuple:
-    """The timeline row's columns, in the order of the INSERT below."""
-    return tuple(field for field in OrderEvent._meta.concrete_fields if not field.primary_key)
-
-
-@cache
-def _insert_sql(quote) -> str:
-    columns = ", ".join(quote(field.column) for field in _event_fields())
-    marks = ", ".join(["%s"] * len(_event_fields()))
-    table, pk = quote(OrderEvent._meta.db_table), quote(OrderEvent._meta.pk.column)
-    return f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}"  # noqa: S608 (names from the model)

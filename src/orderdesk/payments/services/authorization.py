@@ -8,6 +8,7 @@ import uuid
 from django.db import transaction
 
 from orderdesk.common.clock import now
+from orderdesk.common.inserts import row_insert
 from orderdesk.common.locks import lock_columns, lock_one
 from orderdesk.common.permissions import require
 from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
@@ -156,7 +157,7 @@ def _authorization_begin(
     # Only what the checks and the timeline row read: the rest of the order is not needed.
     order = lock_columns(Order, order.pk, BEGIN_COLUMNS)
     amount = authorization_amount_check(order, amount=amount, source=source)
-    authorization = Authorization.objects.create(
+    authorization = Authorization(
         order=order,
         gateway=gateway,
         instrument_reference=instrument_reference,
@@ -168,6 +169,7 @@ def _authorization_begin(
         created_by=actor if getattr(actor, "pk", None) else None,
         created_at=now(),
     )
+    row_insert(authorization)
     event_record(
         order,
         EventKind.AUTHORIZATION_REQUESTED,
