@@ -179,8 +179,7 @@ def _counter_bump(connection, key: str, window_seconds: int = 600) -> None:
 LINK_READ = (
     'SELECT l."id", l."order_id", l."amount", l."currency", l."status", l."expires_at", '
     'o."number" FROM "links_paymentlink" l INNER JOIN "orders_order" o ON l."order_id" = o."id" '
-    'INNER JOIN "accounts_account" a ON o."account_id" = a."id" '
-    'WHERE l."token_hash" = %s ORDER BY l."created_at" DESC LIMIT 1'
+    'WHERE l."token_hash" = %s'
 )
 CLAIM = (
     'UPDATE "links_paymentlink" SET "processing_since" = %s WHERE "expires_at" > %s AND "id" = %s '
@@ -232,8 +231,8 @@ def _pending_record(connection, order_id: int, amount: int, currency: str):
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         _run(
             cursor,
-            'SELECT "id", "status", "payment_method", "total" FROM "orders_order" WHERE "id" = %s'
-            + _for_update(connection),
+            'SELECT "id", "status", "payment_method", "total", "number", "currency" '
+            'FROM "orders_order" WHERE "id" = %s' + _for_update(connection),
             [order_id],
         )
         _run(
@@ -310,8 +309,8 @@ def _answer_record(connection, order_id, link_id, authorization_id, amount, refe
         _run(cursor, EVENT, [order_id, "authorization_made", text, details, "system", at])
         _run(
             cursor,
-            'SELECT "id", "status", "processing_since" FROM "links_paymentlink" WHERE "id" = %s'
-            + lock,
+            'SELECT "id", "status", "processing_since", "failed_attempts", "completed_at", '
+            '"result_order_id" FROM "links_paymentlink" WHERE "id" = %s' + lock,
             [link_id],
         )
         _run(cursor, PAYMENT_RECORDS, [order_id])

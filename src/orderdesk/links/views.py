@@ -52,8 +52,9 @@ def _busy(request):
     return render(request, "links/busy.html", status=409)
 
 
-def customer_page(view):
-    """Rate limits, no caching, no framing; the link (usable or not) is passed on."""
+def customer_page(view, *, checkout: bool = False):
+    """Rate limits, no caching, no framing; the link (usable or not) is passed on. With
+    `checkout`, a POST (a payment) reads only what paying needs of the link's order."""
 
     @wraps(view)
     @never_cache
@@ -62,9 +63,14 @@ def customer_page(view):
             response = render(request, "links/rate_limited.html", status=429)
             response["Retry-After"] = "600"
             return response
-        return view(request, token, link_by_token(token), *args, **kwargs)
+        paying = checkout and request.method == "POST"
+        return view(request, token, link_by_token(token, for_checkout=paying), *args, **kwargs)
 
     return wrapped
+
+
+def checkout_page(view):
+    return customer_page(view, checkout=True)
 
 
 def _outcome_cookie(token: str) -> str:
@@ -136,7 +142,7 @@ def _page_context(link, **extra) -> dict:
     }
 
 
-@customer_page
+@checkout_page
 @require_http_methods(["GET", "POST"])
 def pay(request, token: str, link):
     if not link_is_usable(link):
@@ -212,7 +218,7 @@ def paypal_start(request, token: str, link):
     return HttpResponseRedirect(approve_url)
 
 
-@customer_page
+@checkout_page
 @require_http_methods(["GET", "POST"])
 def paypal_return(request, token: str, link):
     if not link_is_usable(link):

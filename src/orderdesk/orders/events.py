@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from orderdesk.common.clock import now
+from orderdesk.common.inserts import row_insert
 from orderdesk.orders.models import EventKind, Order, OrderEvent
 
 LAST_ACTION_FIELDS = ("last_action", "last_action_at")
@@ -26,7 +27,7 @@ def event_record(
     """
     moment = now()
     text = message or EventKind(kind).label
-    event = OrderEvent.objects.create(
+    event = OrderEvent(
         order=order,
         kind=kind,
         message=text[:500],
@@ -35,6 +36,7 @@ def event_record(
         actor_label=actor_label or ("" if getattr(actor, "pk", None) else "system"),
         created_at=moment,
     )
+    row_insert(event)
     # The dashboard shows the last action without reading the timeline.
     order.last_action, order.last_action_at = text[:200], moment
     if not defer_last_action:

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from orderdesk.common.clock import now
 from orderdesk.common.errors import BusinessRuleError
+from orderdesk.common.locks import lock_columns
 from orderdesk.common.money import format_minor
 from orderdesk.links.models import LinkPurpose, LinkStatus, PaymentLink
 from orderdesk.links.services.attempts import _attempt_failure_record
@@ -37,6 +38,7 @@ from orderdesk.payments.state import (
     payment_records_read,
 )
 
+LINK_CHANGES = ("status", "processing_since", "failed_attempts", "completed_at", "result_order_id")
 RELEASED_TEXT = "Your card was not charged: the hold on it is being released"
 CLOSED_BECAUSE = {
     LinkStatus.COMPLETED: "the payment link was used already",
@@ -52,8 +54,9 @@ def link_authorization_finish(*, link: PaymentLink, authorization: Authorization
     the order locked with the authorization by `authorization_settle`). The caller's
     transaction ends with the order's payment state and last action written here."""
     order = authorization.order
-    # Always the order, then its link; read into the caller's instance, whose claim ends here.
-    link.refresh_from_db(from_queryset=PaymentLink.objects.select_for_update())
+    # Always the order, then its link; read into the caller's instance, whose claim ends here
+    # (only the columns a link's changes write: the others never change once it is sent).
+    _link_changes_read(link)
     if authorization.status in FAILED:
         result = _attempt_failure_record(link, order, authorization)
         _payment_state_refresh(order, also=LAST_ACTION_FIELDS)
@@ -71,6 +74,15 @@ def link_authorization_finish(*, link: PaymentLink, authorization: Authorization
     if link.purpose == LinkPurpose.PRICE_INCREASE:
         return _price_increase_apply(link, order, authorization)
     return _reauthorization_complete(link, order, authorization, records)
+
+
+def _link_changes_read(link: PaymentLink) -> None:
+    """Lock the link's row and read what may have changed since into `link`."""
+    locked = lock_columns(PaymentLink, link.pk, LINK_CHANGES)
+    for name in LINK_CHANGES:
+        setattr(link, name, getattr(locked, name))
+    if PaymentLink.result_order.is_cached(link):
+        PaymentLink.result_order.field.delete_cached_value(link)
 
 
 def _price_increase_apply(
