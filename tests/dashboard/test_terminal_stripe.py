@@ -16,15 +16,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def stripe_fake(settings):
-    server = stripe_api.FakeStripe().start()
-    settings.ORDERDESK_GATEWAY = "stripe"
-    settings.ORDERDESK_STRIPE_SECRET_KEY = stripe_api.SECRET_KEY
-    settings.ORDERDESK_STRIPE_PUBLISHABLE_KEY = stripe_api.PUBLISHABLE_KEY
-    settings.ORDERDESK_STRIPE_API_BASE = server.url
-    settings.ORDERDESK_STRIPE_JS_URL = f"{server.url}/v3/"
-    settings.ORDERDESK_GATEWAY_NETWORK_RETRIES = 0
-    yield server
-    server.stop()
+    with stripe_api.stripe_serving(settings, ORDERDESK_GATEWAY="stripe") as server:
+        yield server
 
 
 @pytest.fixture

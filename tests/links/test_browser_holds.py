@@ -34,15 +34,10 @@ CAPTURABLE = "payment_intent.amount_capturable_updated"
 
 @pytest.fixture
 def stripe_fake(settings):
-    server = stripe_api.FakeStripe().start()
-    settings.ORDERDESK_GATEWAYS = "card:stripe"
-    settings.ORDERDESK_STRIPE_SECRET_KEY = stripe_api.SECRET_KEY
-    settings.ORDERDESK_STRIPE_PUBLISHABLE_KEY = stripe_api.PUBLISHABLE_KEY
-    settings.ORDERDESK_STRIPE_API_BASE = server.url
-    settings.ORDERDESK_STRIPE_WEBHOOK_SECRET = STRIPE_SECRET
-    settings.ORDERDESK_GATEWAY_NETWORK_RETRIES = 0
-    yield server
-    server.stop()
+    with stripe_api.stripe_serving(
+        settings, ORDERDESK_GATEWAYS="card:stripe", ORDERDESK_STRIPE_WEBHOOK_SECRET=STRIPE_SECRET
+    ) as server:
+        yield server
 
 
 @pytest.fixture

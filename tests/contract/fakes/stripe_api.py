@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from contextlib import contextmanager
 from urllib.parse import parse_qsl
 
 from tests.contract.fakes.gateway_http import FakeGateway, Request, browser_file
@@ -330,3 +331,21 @@ class FakeStripe(FakeGateway):
                 "url": "/v1/payment_intents/search",
             },
         )
+
+
+@contextmanager
+def stripe_serving(settings, **overrides):
+    """The fake running, with orderdesk's Stripe settings pointed at it (its API and its
+    stand-in of Stripe.js), and any setting given as `NAME=value` on top."""
+    server = FakeStripe().start()
+    settings.ORDERDESK_STRIPE_SECRET_KEY = SECRET_KEY
+    settings.ORDERDESK_STRIPE_PUBLISHABLE_KEY = PUBLISHABLE_KEY
+    settings.ORDERDESK_STRIPE_API_BASE = server.url
+    settings.ORDERDESK_STRIPE_JS_URL = f"{server.url}/v3/"
+    settings.ORDERDESK_GATEWAY_NETWORK_RETRIES = 0
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    try:
+        yield server
+    finally:
+        server.stop()
