@@ -1,16 +1,13 @@
 """The system check of the gateways' credentials: a warning while trying things out, an
 error in production, silence when every configured gateway has what it needs."""
 
-import os
-import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 from django.core import checks
 from django.test import override_settings
 
 from orderdesk.payments.checks import gateway_credentials_check
+from tests.common.production import check_deploy
 
 ROOT = Path(__file__).resolve().parents[2]
 STRIPE_KEYS = {
@@ -66,28 +63,11 @@ def test_an_unreadable_gateway_per_method_setting_is_reported(monkeypatch):
     assert [message.id for message in found] == ["orderdesk.W002"]
 
 
-def _check_deploy(tmp_path, **extra) -> subprocess.CompletedProcess:
-    environment = {
-        **os.environ,
-        "ORDERDESK_PRODUCTION": "true",
-        "ORDERDESK_SECRET_KEY": secrets.token_urlsafe(64),
-        "ORDERDESK_ALLOWED_HOSTS": "orders.example.com",
-        "ORDERDESK_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
-        "DJANGO_SETTINGS_MODULE": "orderdesk.settings",
-        "ORDERDESK_GATEWAYS": "card:stripe,paypal:paypal",
-        **extra,
-    }
-    for name in ("ORDERDESK_DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", *STRIPE_KEYS, *PAYPAL_KEYS):
-        if name not in extra:
-            environment.pop(name, None)
-    return subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=tmp_path,
-        timeout=120,
+def _check_deploy(tmp_path, **extra):
+    return check_deploy(
+        tmp_path,
+        unset=(*STRIPE_KEYS, *PAYPAL_KEYS),
+        **{"ORDERDESK_GATEWAYS": "card:stripe,paypal:paypal", **extra},
     )
 
 

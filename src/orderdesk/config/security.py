@@ -3,6 +3,7 @@
 import os
 from datetime import timedelta
 
+from orderdesk.common.gateway_settings import gateway_items
 from orderdesk.config.environment import PRODUCTION, env_bool
 from orderdesk.config.gateways import ORDERDESK_GATEWAY, ORDERDESK_GATEWAYS
 
@@ -61,9 +62,7 @@ SESSION_COOKIE_AGE = int(ORDERDESK_SESSION_HOURS * 3600)
 # nothing may frame orderdesk. The PayPal gateway sends the customer's browser on to PayPal's
 # approval page after the form post, so form-action names PayPal's hosts when it is in use.
 _FORM_ACTION = ["'self'"]
-_GATEWAYS_IN_USE = {ORDERDESK_GATEWAY} | {
-    item.partition(":")[2].strip() for item in ORDERDESK_GATEWAYS.split(",") if item.strip()
-}
+_GATEWAYS_IN_USE = {ORDERDESK_GATEWAY} | {name for _, name in gateway_items(ORDERDESK_GATEWAYS)}
 if "paypal" in _GATEWAYS_IN_USE:
     _FORM_ACTION += ["https://www.paypal.com", "https://www.sandbox.paypal.com"]
 CONTENT_SECURITY_POLICY = {
