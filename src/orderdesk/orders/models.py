@@ -67,6 +67,9 @@ PANEL_SORT_COLUMNS = (
 )
 
 
+PANEL_SORT_KEYS = [column for column, _ in PANEL_SORT_COLUMNS]
+
+
 # The statuses of finished orders: the partial indexes of the unpaid panel hold the others.
 FINISHED_STATUSES = ["shipped", "cancelled"]
 
@@ -129,7 +132,9 @@ class Order(models.Model):
             # The unpaid panel and the expiry sweep of orders. Ending in id, a group's page
             # is a walk of the index (expiry, then id); with status (the condition's column)
             # and the panel's kind and assignee filters, both databases count from the index
-            # alone (PostgreSQL once the table is vacuumed).
+            # alone (PostgreSQL once the table is vacuumed). The other sort keys at the end:
+            # an expiry range sorted by one of them (authorized orders expiring soon) is read
+            # with its keys from the index, not from every order's row.
             models.Index(
                 fields=[
                     "payment_state",
@@ -138,6 +143,7 @@ class Order(models.Model):
                     "status",
                     "kind",
                     "assigned_to",
+                    *PANEL_SORT_KEYS,
                 ],
                 name="order_payment_panel",
                 condition=~Q(status__in=FINISHED_STATUSES),
@@ -154,6 +160,7 @@ class Order(models.Model):
                     "status",
                     "kind",
                     "assigned_to",
+                    *(key for key in PANEL_SORT_KEYS if key != "estimated_delivery_date"),
                 ],
                 name="order_delivery_risk",
                 condition=Q(estimated_delivery_date__isnull=False)
