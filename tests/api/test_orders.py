@@ -199,6 +199,21 @@ class TestErrors:
         assert response.status_code == 404
         assert response.json() == {"detail": [{"field": "", "reason": "Not found."}]}
 
+    def test_a_shipment_whose_capture_answer_was_lost_is_accepted_not_done(self, csr_api):
+        """202: the order stays ready to ship until reconciliation confirms the capture."""
+        from orderdesk.payments.gateways.sandbox import TIMEOUT, inject_faults
+
+        order = make_order(status="ready_to_ship")
+        authorize(order)
+        with inject_faults(TIMEOUT, operation="capture"):
+            response = csr_api.post(f"/orders/{order.number}/ship", {})
+        assert response.status_code == 202, response.content
+        assert response.json()["status"] == "ready_to_ship"
+        shipped = make_order(status="ready_to_ship")
+        authorize(shipped)
+        response = csr_api.post(f"/orders/{shipped.number}/ship", {})
+        assert (response.status_code, response.json()["status"]) == (200, "shipped")
+
     def test_a_refused_shipment_says_why(self, csr_api):
         order = make_order(status="ready_to_ship")
         response = csr_api.post(f"/orders/{order.number}/ship", {})

@@ -140,8 +140,10 @@ def orders_status(request, payload: schemas.StatusIn, number: str = NUMBER):
 
 @api.post(
     "/orders/{number}/ship",
-    response={200: schemas.OrderOut, **WRITE_ERRORS},
+    response={200: schemas.OrderOut, 202: schemas.OrderOut, **WRITE_ERRORS},
     summary="Ship (captures at shipment; refused with 409 unless payment is secured)",
+    description="202: the gateway's answer to the capture did not arrive in time; the order "
+    "stays ready to ship and ships when reconciliation confirms the capture.",
     tags=["actions"],
 )
 def orders_ship(request, payload: schemas.ShipIn, number: str = NUMBER):
@@ -149,7 +151,8 @@ def orders_ship(request, payload: schemas.ShipIn, number: str = NUMBER):
     order = shipping.order_ship(
         order=_order(number), actor=request.auth, override_reason=payload.override_reason
     )
-    return order_detail(order_get(order.number))
+    status = 200 if order.status == OrderStatus.SHIPPED else 202
+    return Status(status, order_detail(order_get(order.number)))
 
 
 @api.post(
