@@ -24,7 +24,6 @@ from orderdesk.common.sql import status_in
 from orderdesk.crm.models import CrmMessage, CrmMessageStatus
 from orderdesk.crm.selectors import crm_messages_open_counts
 from orderdesk.notifications.models import EmailStatus, OutboundEmail
-from orderdesk.orders.models import FINISHED_STATUSES, Order, PaymentState
 from orderdesk.payments.models import (
     Authorization,
     AuthorizationStatus,
@@ -36,6 +35,7 @@ from orderdesk.payments.models import (
 )
 from orderdesk.payments.state import LIVE as LIVE_AUTHORIZATION
 from orderdesk.unpaid.counts import unpaid_counts
+from orderdesk.unpaid.figures import live_orders_by_payment_state
 
 
 def _allowed(request) -> bool:
@@ -55,16 +55,20 @@ def _gauge(name: str, help_text: str, samples, label: str | None = None) -> Gaug
 
 
 def _live_orders_by_state(moment):
-    # The statuses in literals, so that both databases count from the partial indexes.
-    live_orders = Order.objects.filter(~status_in(FINISHED_STATUSES))
-    found = dict(live_orders.values_list("payment_state").annotate(n=Count("id")).order_by())
-    samples = [(state, found.get(state, 0)) for state in PaymentState.values]
-    return _gauge(
+    census = live_orders_by_payment_state()  # counted at most once a minute
+    by_state = _gauge(
         "orderdesk_live_orders",
-        "Orders not shipped or cancelled, by payment state.",
-        samples,
+        "Orders not shipped or cancelled, by payment state, as counted at "
+        "orderdesk_live_orders_as_of_timestamp_seconds.",
+        census.by_payment_state.items(),
         "payment_state",
     )
+    as_of = _gauge(
+        "orderdesk_live_orders_as_of_timestamp_seconds",
+        "When orderdesk_live_orders was counted (Unix time; at most a minute ago).",
+        [(None, census.as_of.timestamp())],
+    )
+    return by_state, as_of
 
 
 def _unpaid_by_group(moment):
@@ -236,7 +240,8 @@ class OrderdeskCollector(Collector):
     def collect(self):
         moment = now()
         for family in FAMILIES:
-            yield family(moment)
+            produced = family(moment)
+            yield from produced if isinstance(produced, tuple) else (produced,)
 
 
 def metrics_collect() -> bytes:
