@@ -8,7 +8,6 @@ from orderdesk.common.clock import now
 from orderdesk.common.people import display_name
 from orderdesk.orders.models import Order, OrderEvent
 from orderdesk.payments.selectors import order_payments
-from orderdesk.payments.state import amount_paid
 from orderdesk.unpaid.groups import unpaid_condition
 
 TIMELINE_LIMIT = 500
@@ -102,7 +101,7 @@ def order_detail(order: Order) -> dict:
     return {
         **order_summary(order),
         "cancel_reason": order.cancel_reason,
-        "amount_paid": amount_paid(order),
+        "amount_paid": payments["paid"],
         "lines": _fields(order.lines.all(), LINE_FIELDS),
         "authorizations": _fields(payments["authorizations"], AUTHORIZATION_FIELDS),
         "captures": _fields(payments["captures"], CAPTURE_FIELDS),

@@ -107,7 +107,9 @@ def _order_page(
     if not fresh:
         order = order_for_screen(order.number)  # an action may have changed it
     payments = order_payments(order)
-    security = payment_security(order, authorizations=payments["authorizations"])
+    security = payment_security(
+        order, authorizations=payments["authorizations"], paid=payments["paid"]
+    )
     context = {
         "order": order,
         "lines": list(order.lines.all()),
