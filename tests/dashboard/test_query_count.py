@@ -88,10 +88,9 @@ def test_the_panel_page_is_one_count_query_plus_one_per_group_on_the_page(csr):
     assert len(captured) == 3, [query["sql"] for query in captured]
 
 
-# Session, user, permissions (two), then the screen's: the order, the amount paid (two, read
-# once for the payment state, the re-trigger and the price increase), lines, payments (four:
-# the authorizations listed also answer whether one is current or lapsed), timeline, roles,
-# open link.
+# Session, user, permissions (two), then the screen's: the order, lines, payments (four: the
+# authorizations listed also answer whether one is current or lapsed, and the captures and
+# recorded payments listed give the amount paid), timeline, roles, open link.
 ORDER_SCREEN_QUERY_CEILING = 13
 
 
