@@ -31,3 +31,17 @@ class InLiterals(In):
 def status_in(values) -> Q:
     """`status IN (...)` in literals, as the partial indexes on status declare it."""
     return Q(InLiterals(F("status"), list(values)))
+
+
+def compiled_timestamp_loader(cursor) -> None:
+    """Parse this psycopg cursor's `timestamptz` values with psycopg's compiled loader.
+
+    Django registers a pure-Python subclass of psycopg's loader on every connection (to set
+    the connection's zone); for a cursor that reads many thousands of timestamps (the CSV
+    export) parsing them was a third of the time. Django keeps the session's zone UTC, so
+    psycopg's own loader gives the same instants, aware in UTC.
+    """
+    from psycopg.types.datetime import TimestamptzLoader
+
+    # The adapters map swaps a psycopg loader for its compiled twin when it is installed.
+    cursor.adapters.register_loader("timestamptz", TimestamptzLoader)

@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Case, F, IntegerField, OrderBy, Q, QuerySet, Value
 
 from orderdesk.common.clock import now
+from orderdesk.common.sql import compiled_timestamp_loader
 from orderdesk.orders.models import Order
 from orderdesk.unpaid.counts import unpaid_counts
 from orderdesk.unpaid.groups import (
@@ -352,15 +353,19 @@ def unpaid_export_rows(
 
 
 def _group_rows(live, parts, *, rank: int, fields: tuple[str, ...]) -> Iterator[tuple]:
-    """One group's rows: its ranges, each an index walk by expiry and id, merged."""
-    streams = [
-        _driver_rows(
-            live.filter(part)
-            .annotate(urgency=Value(rank, output_field=IntegerField()))
-            .order_by(*SORTS[DEFAULT_SORT][1:])
-            .values_list(*fields, "payment_expires_at", "pk")
-        )
+    """One group's rows: its ranges, each an index walk by expiry and id, merged (a group
+    of one range is that range's rows, with no merge key to add and strip per row)."""
+    ranges = [
+        live.filter(part)
+        .annotate(urgency=Value(rank, output_field=IntegerField()))
+        .order_by(*SORTS[DEFAULT_SORT][1:])
         for part in parts
+    ]
+    if len(ranges) == 1:
+        yield from _driver_rows(ranges[0].values_list(*fields))
+        return
+    streams = [
+        _driver_rows(rows.values_list(*fields, "payment_expires_at", "pk")) for rows in ranges
     ]
     for row in heapq.merge(*streams, key=_expiry_then_id):
         yield row[:-2]
@@ -379,6 +384,8 @@ def _driver_rows(queryset: QuerySet) -> Iterator[tuple]:
     (as QuerySet.iterator), fetched in chunks."""
     sql, params = queryset.query.sql_with_params()
     with connection.chunked_cursor() as cursor:
+        if connection.vendor == "postgresql":
+            compiled_timestamp_loader(cursor.cursor)
         cursor.execute(sql, params)
         while chunk := cursor.fetchmany(EXPORT_CHUNK_ROWS):
             yield from chunk
