@@ -97,9 +97,9 @@ CSV_FIELDS = (
 
 def _csv_rows(rows):
     """The export's rows from plain tuples: no model object, display look-up or zone look-up
-    per row (the business zone, the labels and each currency's formatter are made once). The
-    cells that hold what people typed (or an amount, which could be negative) pass through
-    `_csv_cell`; the others are labels and timestamps of ours."""
+    per row (the business zone and the labels are read once, each amount's cell is written
+    once per currency). The cells that hold what people typed (or an amount, which could be
+    negative) pass through `_csv_cell`; the others are labels and timestamps of ours."""
     # Longer than 40 lines because the row is unpacked and written column by column, in
     # the order of CSV_HEADER: a table, kept in one place so the two cannot drift.
     zone = timezone.get_current_timezone()
@@ -107,7 +107,7 @@ def _csv_rows(rows):
     group_labels = [group.label for group in GROUPS]
     kinds = dict(OrderKind.choices)
     states = dict(PaymentState.choices)
-    money = _MoneyFormatters()
+    amounts = _AmountCells()
     safe = _csv_cell
     for (
         number,
@@ -127,7 +127,7 @@ def _csv_rows(rows):
         last_name,
         username,
     ) in rows:
-        formatted = money[currency]
+        cells = amounts[currency]
         if expires is not None and expires.tzinfo is None:  # SQLite's are naive UTC
             expires = expires.replace(tzinfo=UTC)
         if acted is not None and acted.tzinfo is None:
@@ -138,12 +138,12 @@ def _csv_rows(rows):
             safe(account_name),
             safe(account_email),
             kinds.get(kind, kind),
-            safe(formatted(total)),
+            cells[total],
             # Nothing is held once the authorization has expired (as Order.held_at).
-            safe(formatted(authorized if expires and expires > moment else 0)),
+            cells[authorized if expires and expires > moment else 0],
             states.get(state, state),
             expires.astimezone(zone).isoformat(timespec="minutes") if expires else "",
-            expiry_phrase(expires, moment),
+            expiry_phrase(expires, moment) if expires else "",
             delivery.isoformat() if delivery else "",
             safe(last_action),
             acted.astimezone(zone).isoformat(timespec="minutes") if acted else "",
@@ -151,12 +151,23 @@ def _csv_rows(rows):
         )
 
 
-class _MoneyFormatters(dict):
-    """One `money_formatter` per currency met, made when first met."""
+class _AmountCells(dict):
+    """Per currency met, the cells of its amounts: each amount formatted and made safe once
+    (an export repeats the same prices and the zero held by every lapsed authorization)."""
 
     def __missing__(self, currency: str):
-        formatter = self[currency] = money_formatter(currency)
-        return formatter
+        cells = self[currency] = _CurrencyCells(money_formatter(currency))
+        return cells
+
+
+class _CurrencyCells(dict):
+    def __init__(self, formatted):
+        super().__init__()
+        self.formatted = formatted
+
+    def __missing__(self, amount: int) -> str:
+        cell = self[amount] = _csv_cell(self.formatted(amount))
+        return cell
 
 
 @require_GET
