@@ -2,17 +2,18 @@
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.urls import reverse
 
 from orderdesk.common.clock import now
+from orderdesk.orders.models import Order
 from orderdesk.orders.services import order_assign
 from orderdesk.payments.sweep import authorizations_expire
 from orderdesk.unpaid.figures import unpaid_by_days_to_expiry
 from orderdesk.unpaid.groups import GROUPS
-from orderdesk.unpaid.rows import unpaid_panel, unpaid_panel_queryset
+from orderdesk.unpaid.rows import unpaid_export_rows, unpaid_panel, unpaid_panel_queryset
 from orderdesk.workflows.cancellation import order_cancel
 from tests.dashboard.scenario import aged_authorization, scenario_build
 from tests.factories import DECLINE_CARD, authorize, make_account, make_order
@@ -240,6 +241,26 @@ def test_csv_export_has_every_row_the_filters_show(client, csr):
     assert set(body) == scenario.panel_numbers["not_authorized"] | {evil.number}
     assert body[evil.number][2] == "'=HYPERLINK(1)"
     assert body[scenario.unauthorized.number][5] == "USD 125.00"
+
+
+def test_export_rows_hold_the_instants_the_orm_reads(csr):
+    """The export parses the driver's timestamps itself (psycopg's compiled loader on
+    PostgreSQL, naive UTC on SQLite): the same instants as the ORM's."""
+    scenario_build(csr=csr)
+    fields = ("number", "payment_expires_at", "last_action_at")
+    exported = {
+        number: tuple(
+            value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+            for value in values
+        )
+        for number, *values in unpaid_export_rows(user=csr, fields=fields)
+    }
+    expected = dict(
+        (number, (expires, acted))
+        for number, expires, acted in Order.objects.filter(number__in=exported).values_list(*fields)
+    )
+    assert exported == expected
+    assert any(expires is not None for expires, _ in exported.values())
 
 
 def test_figures_beside_the_panel_are_counted_once_a_minute_and_say_when(client, csr):
