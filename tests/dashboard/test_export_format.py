@@ -26,7 +26,8 @@ NOW = datetime(2026, 3, 8, 6, 30, tzinfo=UTC)  # the morning US clocks move forw
 
 
 def previous_csv_rows(rows):
-    """The export's formatting before per-currency formatters (kept here as the reference)."""
+    """The export's formatting before per-currency formatters (kept here as the reference),
+    with nobody assigned written as an empty cell."""
     zone = timezone.get_current_timezone()
     moment = NOW
     kinds, states = dict(OrderKind.choices), dict(PaymentState.choices)
@@ -51,7 +52,7 @@ def previous_csv_rows(rows):
             delivery.isoformat() if delivery else "",
             spreadsheet_safe(last_action),
             acted.astimezone(zone).isoformat(timespec="minutes") if acted else "",
-            spreadsheet_safe(f"{first} {last}".strip() or username or ""),
+            "" if username is None else spreadsheet_safe(f"{first} {last}".strip() or username),
         )
 
 
@@ -99,7 +100,7 @@ EDGE_ROWS = [
     row(number="=1+1", name="@SUM(A1)", email="+1@example.com", last_action="-x"),
     row(name="\u00a0=cmd", first="", last="", username="=evil"),
     row(first="", last="", username=""),
-    row(first="", last="", username=None),
+    row(first=None, last=None, username=None),  # nobody assigned (an outer join's NULLs)
     row(name='Zoë, "quoted"\nline', email=""),
 ]
 

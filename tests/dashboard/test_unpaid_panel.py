@@ -243,6 +243,18 @@ def test_csv_export_has_every_row_the_filters_show(client, csr):
     assert body[scenario.unauthorized.number][5] == "USD 125.00"
 
 
+def test_csv_export_names_the_assignee_and_leaves_nobody_empty(client, csr):
+    assigned, unassigned = make_order(), make_order()
+    order_assign(order=assigned, actor=csr, assignee=csr)
+    client.force_login(csr)
+    response = client.get(reverse("dashboard:unpaid-csv"))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    column = rows[0].index("Assigned to")
+    body = {row[0]: row[column] for row in rows[1:]}
+    assert body[assigned.number] == (csr.get_full_name() or csr.get_username())
+    assert body[unassigned.number] == ""
+
+
 def test_export_rows_hold_the_instants_the_orm_reads(csr):
     """The export parses the driver's timestamps itself (psycopg's compiled loader on
     PostgreSQL, naive UTC on SQLite): the same instants as the ORM's."""

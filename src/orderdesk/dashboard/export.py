@@ -147,7 +147,8 @@ def _csv_rows(rows):
             delivery.isoformat() if delivery else "",
             safe(last_action),
             acted.astimezone(zone).isoformat(timespec="minutes") if acted else "",
-            safe(f"{first_name} {last_name}".strip() or username or ""),
+            # Nobody assigned: the outer join's three columns are all NULL.
+            "" if username is None else safe(f"{first_name} {last_name}".strip() or username),
         )
 
 
