@@ -65,11 +65,11 @@ def payment_security(
         )
         return PaymentSecurity(False, False, lapsed, paid)
     if authorization.amount < outstanding:
-        return PaymentSecurity(False, False, _short(authorization, outstanding, order), paid)
+        return PaymentSecurity(False, False, _not_covered(authorization, outstanding, order), paid)
     return PaymentSecurity(True, True, "authorized", paid)
 
 
-def _short(authorization: Authorization, outstanding: int, order: Order) -> str:
+def _not_covered(authorization: Authorization, outstanding: int, order: Order) -> str:
     held, owed = (
         format_minor(amount, order.currency) for amount in (authorization.amount, outstanding)
     )
