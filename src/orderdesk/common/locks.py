@@ -21,19 +21,81 @@ def lock_columns(model: type[Model], pk: int, columns: tuple[str, ...]) -> Model
     `columns` (field names or attnames) loaded and the others deferred. One raw statement,
     because compiling select_for_update().only().get() cost more than running it, on every
     customer's approval."""
-    for_update = connection.features.has_select_for_update
-    sql = _lock_columns_sql(model, columns, connection.ops.quote_name, for_update)
-    for row in model.objects.raw(sql, [pk]):
-        return row
-    raise model.DoesNotExist(f"No {model._meta.object_name} with primary key {pk}.")
+    fields = _fields(model, columns)
+    sql = _lock_sql(model, fields, None, (), connection.ops.quote_name, _for_update())
+    row = _row(sql, pk, model)
+    return _instance(model, fields, row)
+
+
+def lock_with_related(
+    model: type[Model], pk: int, related: str, related_columns: tuple[str, ...]
+) -> Model:
+    """The row of `model` with primary key `pk` (every column) and the row its foreign key
+    `related` points to, joined and locked with it as
+    `lock_one(model.objects.select_related(related), pk=pk)` locks both; the related
+    instance has only `related_columns` loaded, the others deferred. One raw statement, for
+    the reason `lock_columns` gives."""
+    fields = model._meta.concrete_fields
+    other = model._meta.get_field(related).related_model
+    other_fields = _fields(other, related_columns)
+    quote = connection.ops.quote_name
+    sql = _lock_sql(model, fields, related, other_fields, quote, _for_update())
+    row = _row(sql, pk, model)
+    instance = _instance(model, fields, row[: len(fields)])
+    setattr(instance, related, _instance(other, other_fields, row[len(fields) :]))
+    return instance
+
+
+def _for_update() -> bool:
+    return connection.features.has_select_for_update
 
 
 @cache
-def _lock_columns_sql(model, columns, quote, for_update: bool) -> str:
+def _fields(model: type[Model], columns: tuple[str, ...]) -> tuple:
+    """The primary key and `columns`, in the model's order (as `Model.from_db` takes them)."""
     meta = model._meta
-    names = ", ".join(quote(meta.get_field(name).column) for name in (meta.pk.name, *columns))
-    lock = " FOR UPDATE" if for_update else ""
-    return f"SELECT {names} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s{lock}"  # noqa: S608 (names from the model)
+    wanted = {meta.pk, *(meta.get_field(name) for name in columns)}
+    return tuple(field for field in meta.concrete_fields if field in wanted)
+
+
+def _row(sql: str, pk: int, model: type[Model]) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise model.DoesNotExist(f"No {model._meta.object_name} with primary key {pk}.")
+    return row
+
+
+def _instance(model: type[Model], fields: tuple, values) -> Model:
+    """The model instance of a row read raw, with the values converted as the ORM converts
+    them (on SQLite, a datetime made aware)."""
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        column = field.get_col(model._meta.db_table)
+        for converter in connection.ops.get_db_converters(column):
+            value = converter(value, column, connection)
+        for converter in column.get_db_converters(connection):
+            value = converter(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+
+
+@cache
+def _lock_sql(model, fields: tuple, related: str | None, related_fields: tuple, quote, lock: bool):
+    meta = model._meta
+    names = [f"t.{quote(field.column)}" for field in fields]
+    names += [f"r.{quote(field.column)}" for field in related_fields]
+    tables = f"{quote(meta.db_table)} t"
+    if related:
+        foreign_key = meta.get_field(related)
+        other = foreign_key.related_model._meta
+        tables += (
+            f" INNER JOIN {quote(other.db_table)} r "
+            f"ON t.{quote(foreign_key.column)} = r.{quote(other.pk.column)}"
+        )
+    where = f" WHERE t.{quote(meta.pk.column)} = %s{' FOR UPDATE' if lock else ''}"
+    return f"SELECT {', '.join(names)} FROM {tables}{where}"  # noqa: S608 (names from the model)
 
 
 def advisory_lock(key: int) -> None:

@@ -21,9 +21,9 @@ from functools import cache
 
 from django.db import connection
 from django.db.models import Sum
-from django.db.models.expressions import RawSQL
 
 from orderdesk.common.clock import now
+from orderdesk.common.updates import row_update
 from orderdesk.orders.models import Order, OrderKind, OrderStatus, PaymentMethod, PaymentState
 from orderdesk.payments.models import (
     LIVE,
@@ -257,14 +257,16 @@ def payment_state_refresh(
     order.payment_expires_at = snapshot.expires_at
     order.authorized_amount = snapshot.authorized_amount
     fields = (*PAYMENT_STATE_FIELDS, *also)
-    Order.objects.filter(pk=order.pk).update(
-        **{field: getattr(order, field) for field in fields},
-        crm_version=_crm_version_after(snapshot),
+    row_update(
+        Order,
+        order.pk,
+        {field: getattr(order, field) for field in fields},
+        sql_values={"crm_version": _crm_version_after(snapshot)},
     )
     return snapshot
 
 
-def _crm_version_after(snapshot: PaymentSnapshot) -> RawSQL:
+def _crm_version_after(snapshot: PaymentSnapshot) -> tuple[str, list]:
     """One more when the stored payment state, expiry or amount changes (the CRM hears of
     it), compared with what the row holds, in the same UPDATE: no extra read or write.
     Written as SQL because the same CASE built from Case/When/Q cost more to compile
@@ -279,4 +281,4 @@ def _crm_version_after(snapshot: PaymentSnapshot) -> RawSQL:
     params = [snapshot.state, snapshot.authorized_amount]
     if snapshot.expires_at is not None:
         params.append(connection.ops.adapt_datetimefield_value(snapshot.expires_at))
-    return RawSQL(sql, params)  # noqa: S611 (constant SQL, values bound as parameters)
+    return sql, params

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from orderdesk.common.clock import now
 from orderdesk.common.inserts import row_insert
-from orderdesk.common.locks import lock_columns, lock_one
+from orderdesk.common.locks import lock_columns, lock_one, lock_with_related
 from orderdesk.common.permissions import require
 from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
 from orderdesk.orders.models import EventKind, Order, PaymentMethod
@@ -52,6 +52,17 @@ SETTLED_FIELDS = (
 
 # The order's columns that starting an authorization reads (`authorization_amount_check`).
 BEGIN_COLUMNS = ("status", "payment_method", "total", "number", "currency")
+# The order's columns that recording an answer and what it means read (the payment state,
+# the link's checks); the rest of the order is not needed (a deferred column loads if read).
+SETTLE_COLUMNS = (
+    "status",
+    "payment_method",
+    "total",
+    "kind",
+    "number",
+    "currency",
+    "cancel_reason",
+)
 
 
 def _format(amount: int, currency: str) -> str:
@@ -274,7 +285,7 @@ def authorization_settle(
     returned authorization's order, which writes the state and this timeline row's last
     action in one UPDATE.
     """
-    authorization = lock_one(Authorization.objects.select_related("order"), pk=authorization.pk)
+    authorization = lock_with_related(Authorization, authorization.pk, "order", SETTLE_COLUMNS)
     if authorization.status not in IN_FLIGHT:
         return authorization  # settled already by a concurrent reconciliation
     order = authorization.order
