@@ -11,6 +11,8 @@ from functools import cache
 from django.db import connection
 from django.db.models import Model, QuerySet
 
+from orderdesk.common.rows import fields_of, row_instance
+
 
 def lock_one(queryset: QuerySet, **lookup) -> Model:
     return queryset.select_for_update().get(**lookup)
@@ -21,10 +23,10 @@ def lock_columns(model: type[Model], pk: int, columns: tuple[str, ...]) -> Model
     `columns` (field names or attnames) loaded and the others deferred. One raw statement,
     because compiling select_for_update().only().get() cost more than running it, on every
     customer's approval."""
-    fields = _fields(model, columns)
+    fields = fields_of(model, columns)
     sql = _lock_sql(model, fields, None, (), connection.ops.quote_name, _for_update())
     row = _row(sql, pk, model)
-    return _instance(model, fields, row)
+    return row_instance(model, fields, row)
 
 
 def lock_with_related(
@@ -37,25 +39,17 @@ def lock_with_related(
     the reason `lock_columns` gives."""
     fields = model._meta.concrete_fields
     other = model._meta.get_field(related).related_model
-    other_fields = _fields(other, related_columns)
+    other_fields = fields_of(other, related_columns)
     quote = connection.ops.quote_name
     sql = _lock_sql(model, fields, related, other_fields, quote, _for_update())
     row = _row(sql, pk, model)
-    instance = _instance(model, fields, row[: len(fields)])
-    setattr(instance, related, _instance(other, other_fields, row[len(fields) :]))
+    instance = row_instance(model, fields, row[: len(fields)])
+    setattr(instance, related, row_instance(other, other_fields, row[len(fields) :]))
     return instance
 
 
 def _for_update() -> bool:
     return connection.features.has_select_for_update
-
-
-@cache
-def _fields(model: type[Model], columns: tuple[str, ...]) -> tuple:
-    """The primary key and `columns`, in the model's order (as `Model.from_db` takes them)."""
-    meta = model._meta
-    wanted = {meta.pk, *(meta.get_field(name) for name in columns)}
-    return tuple(field for field in meta.concrete_fields if field in wanted)
 
 
 def _row(sql: str, pk: int, model: type[Model]) -> tuple:
@@ -65,20 +59,6 @@ def _row(sql: str, pk: int, model: type[Model]) -> tuple:
     if row is None:
         raise model.DoesNotExist(f"No {model._meta.object_name} with primary key {pk}.")
     return row
-
-
-def _instance(model: type[Model], fields: tuple, values) -> Model:
-    """The model instance of a row read raw, with the values converted as the ORM converts
-    them (on SQLite, a datetime made aware)."""
-    converted = []
-    for field, value in zip(fields, values, strict=True):
-        column = field.get_col(model._meta.db_table)
-        for converter in connection.ops.get_db_converters(column):
-            value = converter(value, column, connection)
-        for converter in column.get_db_converters(connection):
-            value = converter(value, column, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, [field.attname for field in fields], converted)
 
 
 @cache

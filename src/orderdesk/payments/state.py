@@ -23,6 +23,7 @@ from django.db import connection
 from django.db.models import Sum
 
 from orderdesk.common.clock import now
+from orderdesk.common.rows import row_values
 from orderdesk.common.updates import row_update
 from orderdesk.orders.models import Order, OrderKind, OrderStatus, PaymentMethod, PaymentState
 from orderdesk.payments.models import (
@@ -124,21 +125,28 @@ def payment_records_read(order: Order) -> PaymentRecords:
     """The amount paid (captures and external payments), the link facts recorded on the
     order, and the order's authorizations: one statement (the order joined to its
     authorizations)."""
-    rows = Authorization.objects.raw(_records_sql(connection.ops.quote_name), [order.pk])
+    with connection.cursor() as cursor:
+        cursor.execute(_records_sql(connection.ops.quote_name), [order.pk])
+        rows = cursor.fetchall()
     paid, link, authorizations = 0, CustomerLinkFacts(), []
-    for row in rows:  # model instances with the columns above (the converters applied)
-        paid = row.captured + row.external
-        link = CustomerLinkFacts(bool(row.link_open), _aware(row.declined_at))
-        if row.id is not None:  # else the order has no authorization: one row of NULLs
-            authorizations.append(
-                AuthorizationFacts(*(getattr(row, column) for column in AUTHORIZATION_FACTS))
-            )
+    facts = _facts_fields()
+    for row in rows:
+        *columns, captured, external, link_open, declined_at = row
+        paid = captured + external
+        link = CustomerLinkFacts(bool(link_open), _aware(declined_at))
+        if columns[0] is not None:  # else the order has no authorization: one row of NULLs
+            authorizations.append(AuthorizationFacts(*row_values(facts, columns)))
     return PaymentRecords(paid, link, authorizations)
 
 
+@cache
+def _facts_fields() -> tuple:
+    return tuple(Authorization._meta.get_field(name) for name in AUTHORIZATION_FACTS)
+
+
 def _aware(value):
-    # A column read through a raw query of another model gets no converter: on SQLite a
-    # datetime arrives as text, naive in UTC.
+    # The order's column read beside the authorizations is converted here: on SQLite a
+    # datetime arrives naive in UTC (or as text).
     if value is None or isinstance(value, datetime):
         return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
     return datetime.fromisoformat(str(value)).replace(tzinfo=timezone.utc)
