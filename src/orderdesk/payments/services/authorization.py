@@ -162,32 +162,39 @@ def _token_reference(gateway, payment_token: str) -> str:
     return reference(payment_token)[:200] if reference else ""
 
 
-@transaction.atomic
 def _authorization_begin(
     *, order, amount, method, source, actor, gateway, instrument_reference=""
 ) -> Authorization:
-    # Only what the checks and the timeline row read: the rest of the order is not needed.
-    order = lock_columns(Order, order.pk, BEGIN_COLUMNS)
-    amount = authorization_amount_check(order, amount=amount, source=source)
-    authorization = Authorization(
-        order=order,
+    """Record a pending authorization of the order, checked under the order's lock, with
+    its timeline row. The row is built before the lock is taken (on SQLite the transaction
+    holds the database's write lock): nothing in it but its amount depends on the order."""
+    pending = Authorization(
+        order_id=order.pk,
         gateway=gateway,
         instrument_reference=instrument_reference,
         method=method,
-        amount=amount,
-        currency=order.currency,
         idempotency_key=f"auth-{uuid.uuid4()}",
         source=source,
         created_by=actor if getattr(actor, "pk", None) else None,
-        created_at=now(),
     )
+    return _pending_record(pending, amount=amount, actor=actor)
+
+
+@transaction.atomic
+def _pending_record(authorization: Authorization, *, amount, actor) -> Authorization:
+    # Only what the checks and the timeline row read: the rest of the order is not needed.
+    order = lock_columns(Order, authorization.order_id, BEGIN_COLUMNS)
+    amount = authorization_amount_check(order, amount=amount, source=authorization.source)
+    authorization.order = order
+    authorization.amount, authorization.currency = amount, order.currency
+    authorization.created_at = now()
     row_insert(authorization)
     event_record(
         order,
         EventKind.AUTHORIZATION_REQUESTED,
         f"Authorization of {_format(amount, order.currency)} requested",
         actor=actor,
-        details={"authorization": authorization.pk, "source": source},
+        details={"authorization": authorization.pk, "source": authorization.source},
     )
     return authorization
 
