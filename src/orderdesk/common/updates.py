@@ -58,6 +58,8 @@ def instance_update(instance: Model, fields: tuple[str, ...] | list[str]) -> Non
 
 def _prepared(model: type[Model], name: str, value):
     field = model._meta.get_field(name)
+    if hasattr(value, "resolve_expression"):  # F(), Case(): the caller's SQL, in sql_values
+        raise TypeError(f"row_update sets {name} to a value, not to {value!r}")
     if isinstance(value, Model):  # a related instance: its key, as update() takes it
         value = value.prepare_database_save(field)
     return field.get_db_prep_save(value, connection)
