@@ -124,55 +124,50 @@ def _run(cursor, sql: str, params=None) -> list | None:
 
 
 def _counter_bump(connection, key: str, window_seconds: int = 600) -> None:
-    """The rate limit's counter in the database cache, as django-ratelimit and Django's
-    database cache write it: try to add the key; when it exists, read it and set it + 1."""
+    """The rate limit's counter in the database cache, as django-ratelimit and orderdesk's
+    database cache write it: read the key; when it is missing, add it as Django's database
+    cache adds (the cull check, then the insert); when it is there, read and write it in
+    one transaction holding the row."""
     from django.db import IntegrityError, transaction
 
     moment = _now()
     expires = _at(connection, moment + timedelta(seconds=window_seconds))
     with connection.cursor() as cursor:
-        _run(cursor, 'SELECT COUNT(*) FROM "orderdesk_cache"')  # the cache's cull check
-        try:
-            with transaction.atomic(using=connection.alias):
-                _run(
-                    cursor,
-                    'SELECT "cache_key", "expires" FROM "orderdesk_cache" WHERE "cache_key" = %s',
-                    [key],
-                )
-                _run(
-                    cursor,
-                    'INSERT INTO "orderdesk_cache" ("cache_key", "value", "expires") '
-                    "VALUES (%s, %s, %s)",
-                    [key, "1", expires],
-                )
+        found = _run(
+            cursor, 'SELECT "expires" FROM "orderdesk_cache" WHERE "cache_key" = %s', [key]
+        )
+        if not found:
+            _run(cursor, 'SELECT COUNT(*) FROM "orderdesk_cache"')  # the cache's cull check
+            try:
+                with transaction.atomic(using=connection.alias):
+                    _run(
+                        cursor,
+                        'SELECT "cache_key", "expires" FROM "orderdesk_cache" '
+                        'WHERE "cache_key" = %s',
+                        [key],
+                    )
+                    _run(
+                        cursor,
+                        'INSERT INTO "orderdesk_cache" ("cache_key", "value", "expires") '
+                        "VALUES (%s, %s, %s)",
+                        [key, "1", expires],
+                    )
+            except IntegrityError:
+                pass
             return
-        except IntegrityError:
-            pass
         # orderdesk.common.cache: the increment holds the row (PostgreSQL) in one transaction.
+        lock = _for_update(connection)
         with transaction.atomic(using=connection.alias):
-            if connection.features.has_select_for_update:
-                _run(
-                    cursor,
-                    'SELECT "cache_key" FROM "orderdesk_cache" WHERE "cache_key" = %s FOR UPDATE',
-                    [key],
-                )
             rows = _run(
                 cursor,
-                'SELECT "cache_key", "value", "expires" FROM "orderdesk_cache" '
-                'WHERE "cache_key" IN (%s)',
+                'SELECT "value", "expires" FROM "orderdesk_cache" WHERE "cache_key" = %s' + lock,
                 [key],
             )
-            count = int(rows[0][1]) + 1 if rows else 1
-            _run(cursor, 'SELECT COUNT(*) FROM "orderdesk_cache"')
+            count = int(rows[0][0]) + 1 if rows else 1
             _run(
                 cursor,
-                'SELECT "cache_key", "expires" FROM "orderdesk_cache" WHERE "cache_key" = %s',
-                [key],
-            )
-            _run(
-                cursor,
-                'UPDATE "orderdesk_cache" SET "value" = %s, "expires" = %s WHERE "cache_key" = %s',
-                [str(count), expires, key],
+                'UPDATE "orderdesk_cache" SET "value" = %s WHERE "cache_key" = %s',
+                [str(count), key],
             )
 
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 
 
-def row_insert(instance: Model) -> Model:
-    """INSERT `instance` (not saved yet) and set its primary key, as `save()` would."""
+def row_insert(instance: Model, using: str = DEFAULT_DB_ALIAS) -> Model:
+    """INSERT `instance` (not saved yet) on the database `using` and set its primary key,
+    as `save()` would."""
+    connection = connections[using]
     if not connection.features.can_return_columns_from_insert:
-        instance.save(force_insert=True)
+        instance.save(force_insert=True, using=using)
         return instance
     fields = _fields(type(instance))
     values = [

@@ -11,6 +11,7 @@ from django.db import connection
 from django.utils.timezone import localdate
 
 from orderdesk.common.clock import now
+from orderdesk.common.rows import row_instance
 from orderdesk.links.models import LinkPurpose, LinkStatus, PaymentLink
 from orderdesk.links.tokens import token_hash, token_well_formed
 from orderdesk.orders.models import Order, OrderStatus, PaymentMethod, PaymentState
@@ -39,11 +40,15 @@ def link_by_token(token: str, *, for_checkout: bool = False) -> PaymentLink | No
 def _link_for_checkout(digest: str) -> PaymentLink | None:
     """The link, and its order with only its number loaded (the other columns deferred, as
     `.only()` would leave them)."""
-    sql = _checkout_link_sql(connection.ops.quote_name)
-    for link in PaymentLink.objects.raw(sql, [digest]):
-        link.order = Order.from_db(connection.alias, ["id", "number"], [link.order_id, link.number])
-        return link
-    return None
+    with connection.cursor() as cursor:
+        cursor.execute(_checkout_link_sql(connection.ops.quote_name), [digest])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    *columns, number = row
+    link = row_instance(PaymentLink, PaymentLink._meta.concrete_fields, columns)
+    link.order = Order.from_db(connection.alias, ["id", "number"], [link.order_id, number])
+    return link
 
 
 @cache

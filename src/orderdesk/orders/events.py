@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from orderdesk.common.clock import now
 from orderdesk.common.inserts import row_insert
+from orderdesk.common.updates import row_update
 from orderdesk.orders.models import EventKind, Order, OrderEvent
 
 LAST_ACTION_FIELDS = ("last_action", "last_action_at")
@@ -40,5 +41,5 @@ def event_record(
     # The dashboard shows the last action without reading the timeline.
     order.last_action, order.last_action_at = text[:200], moment
     if not defer_last_action:
-        Order.objects.filter(pk=order.pk).update(last_action=text[:200], last_action_at=moment)
+        row_update(Order, order.pk, {"last_action": text[:200], "last_action_at": moment})
     return event

@@ -21,9 +21,10 @@ from functools import cache
 
 from django.db import connection
 from django.db.models import Sum
-from django.db.models.expressions import RawSQL
 
 from orderdesk.common.clock import now
+from orderdesk.common.rows import row_values
+from orderdesk.common.updates import row_update
 from orderdesk.orders.models import Order, OrderKind, OrderStatus, PaymentMethod, PaymentState
 from orderdesk.payments.models import (
     LIVE,
@@ -124,21 +125,28 @@ def payment_records_read(order: Order) -> PaymentRecords:
     """The amount paid (captures and external payments), the link facts recorded on the
     order, and the order's authorizations: one statement (the order joined to its
     authorizations)."""
-    rows = Authorization.objects.raw(_records_sql(connection.ops.quote_name), [order.pk])
+    with connection.cursor() as cursor:
+        cursor.execute(_records_sql(connection.ops.quote_name), [order.pk])
+        rows = cursor.fetchall()
     paid, link, authorizations = 0, CustomerLinkFacts(), []
-    for row in rows:  # model instances with the columns above (the converters applied)
-        paid = row.captured + row.external
-        link = CustomerLinkFacts(bool(row.link_open), _aware(row.declined_at))
-        if row.id is not None:  # else the order has no authorization: one row of NULLs
-            authorizations.append(
-                AuthorizationFacts(*(getattr(row, column) for column in AUTHORIZATION_FACTS))
-            )
+    facts = _facts_fields()
+    for row in rows:
+        *columns, captured, external, link_open, declined_at = row
+        paid = captured + external
+        link = CustomerLinkFacts(bool(link_open), _aware(declined_at))
+        if columns[0] is not None:  # else the order has no authorization: one row of NULLs
+            authorizations.append(AuthorizationFacts(*row_values(facts, columns)))
     return PaymentRecords(paid, link, authorizations)
 
 
+@cache
+def _facts_fields() -> tuple:
+    return tuple(Authorization._meta.get_field(name) for name in AUTHORIZATION_FACTS)
+
+
 def _aware(value):
-    # A column read through a raw query of another model gets no converter: on SQLite a
-    # datetime arrives as text, naive in UTC.
+    # The order's column read beside the authorizations is converted here: on SQLite a
+    # datetime arrives naive in UTC (or as text).
     if value is None or isinstance(value, datetime):
         return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
     return datetime.fromisoformat(str(value)).replace(tzinfo=timezone.utc)
@@ -257,14 +265,16 @@ def payment_state_refresh(
     order.payment_expires_at = snapshot.expires_at
     order.authorized_amount = snapshot.authorized_amount
     fields = (*PAYMENT_STATE_FIELDS, *also)
-    Order.objects.filter(pk=order.pk).update(
-        **{field: getattr(order, field) for field in fields},
-        crm_version=_crm_version_after(snapshot),
+    row_update(
+        Order,
+        order.pk,
+        {field: getattr(order, field) for field in fields},
+        sql_values={"crm_version": _crm_version_after(snapshot)},
     )
     return snapshot
 
 
-def _crm_version_after(snapshot: PaymentSnapshot) -> RawSQL:
+def _crm_version_after(snapshot: PaymentSnapshot) -> tuple[str, list]:
     """One more when the stored payment state, expiry or amount changes (the CRM hears of
     it), compared with what the row holds, in the same UPDATE: no extra read or write.
     Written as SQL because the same CASE built from Case/When/Q cost more to compile
@@ -279,4 +289,4 @@ def _crm_version_after(snapshot: PaymentSnapshot) -> RawSQL:
     params = [snapshot.state, snapshot.authorized_amount]
     if snapshot.expires_at is not None:
         params.append(connection.ops.adapt_datetimefield_value(snapshot.expires_at))
-    return RawSQL(sql, params)  # noqa: S611 (constant SQL, values bound as parameters)
+    return sql, params

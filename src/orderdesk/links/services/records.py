@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from orderdesk.common.clock import now
 from orderdesk.common.locks import lock_one
+from orderdesk.common.updates import row_update
 from orderdesk.links.models import LinkStatus, PaymentLink
 from orderdesk.links.selectors import customer_link_facts
 from orderdesk.links.statuses import CLOSED_AT_KEPT, LINK_EVENTS, LINK_STATUS_MACHINE, sources_of
@@ -79,7 +80,7 @@ def link_transition(
     changes = {"status": to, "processing_since": None, **fields}
     if to in CLOSED_AT_KEPT:
         changes["completed_at"] = now()
-    if not PaymentLink.objects.filter(pk=link.pk, status=link.status).update(**changes):
+    if not row_update(PaymentLink, link.pk, changes, expected={"status": link.status}):
         return False
     for name, value in changes.items():
         setattr(link, name, value)

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from orderdesk.common.clock import now
 from orderdesk.common.inserts import row_insert
-from orderdesk.common.locks import lock_columns, lock_one
+from orderdesk.common.locks import lock_columns, lock_one, lock_with_related
 from orderdesk.common.permissions import require
 from orderdesk.orders.events import LAST_ACTION_FIELDS, event_record
 from orderdesk.orders.models import EventKind, Order, PaymentMethod
@@ -52,6 +52,17 @@ SETTLED_FIELDS = (
 
 # The order's columns that starting an authorization reads (`authorization_amount_check`).
 BEGIN_COLUMNS = ("status", "payment_method", "total", "number", "currency")
+# The order's columns that recording an answer and what it means read (the payment state,
+# the link's checks); the rest of the order is not needed (a deferred column loads if read).
+SETTLE_COLUMNS = (
+    "status",
+    "payment_method",
+    "total",
+    "kind",
+    "number",
+    "currency",
+    "cancel_reason",
+)
 
 
 def _format(amount: int, currency: str) -> str:
@@ -151,32 +162,39 @@ def _token_reference(gateway, payment_token: str) -> str:
     return reference(payment_token)[:200] if reference else ""
 
 
-@transaction.atomic
 def _authorization_begin(
     *, order, amount, method, source, actor, gateway, instrument_reference=""
 ) -> Authorization:
-    # Only what the checks and the timeline row read: the rest of the order is not needed.
-    order = lock_columns(Order, order.pk, BEGIN_COLUMNS)
-    amount = authorization_amount_check(order, amount=amount, source=source)
-    authorization = Authorization(
-        order=order,
+    """Record a pending authorization of the order, checked under the order's lock, with
+    its timeline row. The row is built before the lock is taken (on SQLite the transaction
+    holds the database's write lock): nothing in it but its amount depends on the order."""
+    pending = Authorization(
+        order_id=order.pk,
         gateway=gateway,
         instrument_reference=instrument_reference,
         method=method,
-        amount=amount,
-        currency=order.currency,
         idempotency_key=f"auth-{uuid.uuid4()}",
         source=source,
         created_by=actor if getattr(actor, "pk", None) else None,
-        created_at=now(),
     )
+    return _pending_record(pending, amount=amount, actor=actor)
+
+
+@transaction.atomic
+def _pending_record(authorization: Authorization, *, amount, actor) -> Authorization:
+    # Only what the checks and the timeline row read: the rest of the order is not needed.
+    order = lock_columns(Order, authorization.order_id, BEGIN_COLUMNS)
+    amount = authorization_amount_check(order, amount=amount, source=authorization.source)
+    authorization.order = order
+    authorization.amount, authorization.currency = amount, order.currency
+    authorization.created_at = now()
     row_insert(authorization)
     event_record(
         order,
         EventKind.AUTHORIZATION_REQUESTED,
         f"Authorization of {_format(amount, order.currency)} requested",
         actor=actor,
-        details={"authorization": authorization.pk, "source": source},
+        details={"authorization": authorization.pk, "source": authorization.source},
     )
     return authorization
 
@@ -274,7 +292,7 @@ def authorization_settle(
     returned authorization's order, which writes the state and this timeline row's last
     action in one UPDATE.
     """
-    authorization = lock_one(Authorization.objects.select_related("order"), pk=authorization.pk)
+    authorization = lock_with_related(Authorization, authorization.pk, "order", SETTLE_COLUMNS)
     if authorization.status not in IN_FLIGHT:
         return authorization  # settled already by a concurrent reconciliation
     order = authorization.order

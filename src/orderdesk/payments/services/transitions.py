@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from orderdesk.common.clock import now
+from orderdesk.common.updates import instance_update
 from orderdesk.orders.events import event_record
 from orderdesk.payments.models import Authorization, GatewayStep, StepStatus
 from orderdesk.payments.statuses import AUTHORIZATION_MACHINE, STEP_MACHINE
@@ -24,7 +25,7 @@ def authorization_transition(
     `payment_state_refresh(order, also=LAST_ACTION_FIELDS)`, so the order is written once."""
     AUTHORIZATION_MACHINE.check(authorization.status, to)
     authorization.status = to
-    authorization.save(update_fields=["status", "updated_at", *fields])
+    instance_update(authorization, ("status", "updated_at", *fields))
     event_record(
         authorization.order,
         kind,
