@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from orderdesk.common.clock import now
-from orderdesk.unpaid import groups
+from orderdesk.unpaid import search
 from orderdesk.unpaid.rows import SORTS, unpaid_panel, unpaid_panel_queryset
 from tests.dashboard.scenario import aged_authorization
 from tests.factories import DECLINE_CARD, authorize, make_account, make_order
@@ -78,12 +78,13 @@ def test_search_finds_an_order_number_by_its_beginning_in_any_case(csr):
 
 
 def test_search_over_many_matching_accounts_finds_the_same_orders(csr, monkeypatch):
-    """Beyond SEARCH_ACCOUNTS_LISTED accounts the search walks the panel's ranges instead of
-    naming the accounts; the rows and counts are the same."""
+    """Beyond SEARCH_ACCOUNTS_LISTED accounts the search walks the panel's ranges (naming
+    the few accounts that do not match) instead of finding the accounts' orders; the rows
+    and counts are the same."""
     matching = [make_order(account=make_account(name=f"Delta Repairs {n}")) for n in range(4)]
     make_order(account=make_account(name="Other Shop"))
     listed = unpaid_panel(user=csr, search="delta")
-    monkeypatch.setattr(groups, "SEARCH_ACCOUNTS_LISTED", 2)
+    monkeypatch.setattr(search, "SEARCH_ACCOUNTS_LISTED", 2)
     walked = unpaid_panel(user=csr, search="delta")
     assert (
         {o.number for o in walked.rows}

@@ -10,6 +10,7 @@ import functools
 import operator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Case, DateTimeField, F, Func, IntegerField, Q, QuerySet, Value, When
@@ -17,7 +18,6 @@ from django.db.models.functions import TruncDate
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
-from orderdesk.accounts.models import Account
 from orderdesk.common.sql import status_in
 from orderdesk.orders.models import (
     FINISHED_STATUSES,
@@ -26,6 +26,9 @@ from orderdesk.orders.models import (
     OrderStatus,
     PaymentState,
 )
+
+if TYPE_CHECKING:
+    from orderdesk.unpaid.search import Search
 
 
 @dataclass(frozen=True)
@@ -176,34 +179,14 @@ def urgency_rank(conditions: dict[str, Q]) -> Case:
     )
 
 
-def narrow(queryset: QuerySet, *, user, kind: str | None, mine: bool, search: str) -> QuerySet:
+def narrow(
+    queryset: QuerySet, *, user, kind: str | None, mine: bool, search: Search | None
+) -> QuerySet:
+    """The orders under the panel's filters other than the group: kind, assignee, search."""
     if kind:
         queryset = queryset.filter(kind=kind)
     if mine:
         queryset = queryset.filter(assigned_to=user)
-    search = search.strip()
-    if search:
-        accounts = _accounts_matching(search)
-        if isinstance(accounts, list):
-            by_number = live_orders().filter(number__istartswith=search).values("pk")
-            by_account = live_orders().filter(account__in=accounts).values("pk")
-            return queryset.filter(pk__in=by_number.order_by().union(by_account.order_by()))
-        queryset = queryset.filter(Q(number__istartswith=search) | Q(account__in=accounts))
+    if search is not None:
+        queryset = queryset.filter(search.condition)
     return queryset
-
-
-# Up to this many matching accounts are named by id, so that each arm of the search is an
-# index: the number prefix order_number_prefix (NOCASE on SQLite, trigram on PostgreSQL),
-# the accounts' live orders order_panel_by_account. With a subquery in the OR, neither
-# database used an index for either arm and each tested every unpaid order; beyond this
-# many accounts the search matches so much that walking the panel's ranges is cheaper.
-SEARCH_ACCOUNTS_LISTED = 500
-
-
-def _accounts_matching(search: str) -> list[int] | QuerySet:
-    """The accounts whose name or e-mail holds `search`: their ids, or a subquery if many."""
-    accounts = Account.objects.filter(
-        Q(name__icontains=search) | Q(ecommerce_email__icontains=search)
-    ).values_list("pk", flat=True)
-    ids = list(accounts[: SEARCH_ACCOUNTS_LISTED + 1])
-    return ids if len(ids) <= SEARCH_ACCOUNTS_LISTED else accounts

@@ -30,6 +30,7 @@ from orderdesk.unpaid.groups import (
     unpaid_condition,
     urgency_rank,
 )
+from orderdesk.unpaid.search import Search, few_page, search_for
 
 # Sort keys offered to staff; each ends with a unique column so paging is stable.
 SORTS = {
@@ -98,13 +99,14 @@ def unpaid_panel_queryset(
     group: str | None = None,
     kind: str | None = None,
     mine: bool = False,
-    search: str = "",
+    search: str | Search | None = "",
     sort: str = DEFAULT_SORT,
     moment: datetime | None = None,
 ) -> QuerySet:
     """Every row the panel would show under these filters, in order (also for CSV export)."""
     moment = moment or now()
     queryset, conditions = _panel_base(moment)
+    search = search_for(search, moment)
     queryset = narrow(queryset, user=user, kind=kind, mine=mine, search=search)
     if group in conditions:
         queryset = queryset.filter(conditions[group])
@@ -119,6 +121,10 @@ def _page_rows(counts: dict[str, int], sort: str, window: dict, size: int) -> li
     """The page's rows in `sort` order: in urgency order group by group; in any other order
     the first rows of each of the panel's index ranges in that order, merged (see
     `_group_slice`)."""
+    if window["search"] is not None and window["search"].few:
+        start, stop = window.pop("start"), window.pop("stop")
+        ordered = unpaid_panel_queryset(**window, sort=sort)
+        return few_page(ordered, SORTS[sort], window["moment"], start, stop)
     if sort == DEFAULT_SORT:
         return _urgency_page(counts, **window)
     ordering = None if sort == "expiry" else SORTS[sort]  # None: the index ranges' own order
@@ -147,6 +153,7 @@ def unpaid_panel(
     moment = now()
     group = group if group in GROUPS_BY_KEY else None
     sort = sort if sort in SORTS else DEFAULT_SORT
+    search = search_for(search, moment)
     counts = unpaid_counts(user=user, kind=kind, mine=mine, search=search, moment=moment)
     total = counts[group] if group else sum(counts.values())
     pages = max(1, math.ceil(total / per_page))
@@ -344,6 +351,7 @@ def unpaid_export_rows(
         )
         yield from _driver_rows(queryset.values_list(*fields))
         return
+    search = search_for(search, moment)
     live = narrow(live_orders(), user=user, kind=kind, mine=mine, search=search)
     ranges = group_ranges(moment)
     for rank, entry in enumerate(GROUPS):
