@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import operator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -127,6 +127,15 @@ def panel_arms(moment: datetime) -> dict[str, Q]:
     }
 
 
+# Ends no authorization's expiry is beyond, given to the expiry ranges open at one end.
+# Without range statistics (STAT4), SQLite's planner takes a range open at one end for a
+# quarter of the index; to avoid sorting that many for a page in another order it walked
+# every authorized order in that key's index instead (0.2 to 0.4 s at 1,000,000 orders).
+# Closed at both ends, the range is read from order_payment_panel, as it is small.
+_EXPIRY_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
+_EXPIRY_CEILING = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def group_ranges(moment: datetime) -> dict[str, list[Q]]:
     """Each group as disjoint ranges, each one walk of a partial index in expiry and id order.
 
@@ -142,12 +151,13 @@ def group_ranges(moment: datetime) -> dict[str, list[Q]]:
         # An authorized order past its expiry that the sweep has not reached yet is expired.
         "expired": [
             Q(payment_state=PaymentState.EXPIRED),
-            authorized & Q(payment_expires_at__lte=moment),
+            authorized & Q(payment_expires_at__gt=_EXPIRY_FLOOR, payment_expires_at__lte=moment),
         ],
         # Valid, and expiring within the warning window or by the delivery day.
         "expiring": [
             authorized & Q(payment_expires_at__gt=moment, payment_expires_at__lt=window_end),
-            arms["delivery"] & Q(payment_expires_at__gte=window_end),
+            arms["delivery"]
+            & Q(payment_expires_at__gte=window_end, payment_expires_at__lt=_EXPIRY_CEILING),
         ],
         "awaiting_customer": [Q(payment_state=PaymentState.AWAITING_CUSTOMER)],
         "not_authorized": [Q(payment_state=state) for state in NOT_AUTHORIZED_STATES],
