@@ -11,9 +11,10 @@ from orderdesk.common.clock import now
 from orderdesk.orders.models import Order
 from orderdesk.orders.services import order_assign
 from orderdesk.payments.sweep import authorizations_expire
+from orderdesk.unpaid.export_rows import unpaid_export_rows
 from orderdesk.unpaid.figures import unpaid_by_days_to_expiry
 from orderdesk.unpaid.groups import GROUPS
-from orderdesk.unpaid.rows import unpaid_export_rows, unpaid_panel, unpaid_panel_queryset
+from orderdesk.unpaid.rows import unpaid_panel, unpaid_panel_queryset
 from orderdesk.workflows.cancellation import order_cancel
 from tests.dashboard.scenario import aged_authorization, scenario_build
 from tests.factories import DECLINE_CARD, authorize, make_account, make_order

@@ -19,8 +19,8 @@ from orderdesk.dashboard import forms
 from orderdesk.dashboard.access import staff_required
 from orderdesk.dashboard.templatetags.dashboard import expiry_phrase
 from orderdesk.orders.models import OrderKind, PaymentState
+from orderdesk.unpaid.export_rows import unpaid_export_rows
 from orderdesk.unpaid.groups import GROUPS
-from orderdesk.unpaid.rows import unpaid_export_rows
 
 CSV_CHUNK_ROWS = 500
 

@@ -6,17 +6,13 @@ groups the page spans, so no query sorts every unpaid order.
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import connection
-from django.db.models import Case, F, IntegerField, OrderBy, Q, QuerySet, Value
+from django.db.models import Case, F, OrderBy, Q, QuerySet
 
 from orderdesk.common.clock import now
-from orderdesk.common.sql import compiled_timestamp_loader
 from orderdesk.orders.models import Order
 from orderdesk.unpaid.counts import unpaid_counts
 from orderdesk.unpaid.groups import (
@@ -256,23 +252,36 @@ def _walks(part: Q, ordering: tuple, in_index_order: bool) -> list[tuple[Q, tupl
 
     A range of one payment state is walked in any sort key's order (order_panel_by_*). A
     range of expiry dates (authorized orders expiring soon, lapsed or before delivery) is
-    walked only by expiry: in another order every id of it is read, from the index, because
-    walking all authorized orders by the sort key to find the few in the range (SQLite's
-    choice) read every authorized order. A nullable sort key's rows with a value are walked
-    in the plain direction of the index (an index gives NULLs first on SQLite, last on
-    PostgreSQL, so neither walks NULLS LAST both ways), its NULLs apart.
+    walked only by expiry, either way: in another order every id of it is read, with its
+    sort key, from the index, because walking all authorized orders by the sort key to find
+    the few in the range (SQLite's choice) read every authorized order. A nullable sort
+    key's rows with a value are walked in the plain direction of the index (an index gives
+    NULLs first on SQLite, last on PostgreSQL, so neither walks NULLS LAST both ways), its
+    NULLs apart unless the range bounds the key.
     """
-    if not in_index_order and not _one_state(part):
-        return [(part, None)]
     first = ordering[0]
+    by_expiry = isinstance(first, OrderBy) and first.expression.name == "payment_expires_at"
+    if not (in_index_order or by_expiry or _one_state(part)):
+        return [(part, None)]
     if not isinstance(first, OrderBy) or not (first.nulls_first or first.nulls_last):
         return [(part, ordering)]
     column = first.expression.name
     plain = OrderBy(first.expression, descending=first.descending)
-    return [
-        (part & Q(**{f"{column}__isnull": False}), (plain, *ordering[1:])),
-        (part & Q(**{f"{column}__isnull": True}), ordering[1:]),
-    ]
+    with_value = (part & Q(**{f"{column}__isnull": False}), (plain, *ordering[1:]))
+    if _bounded(part, column):  # a range of the key's values holds no NULL
+        return [with_value]
+    # The NULLs by id, written as by the key and then id in one direction, so that
+    # PostgreSQL walks the index (an IS NULL condition does not give it the key's order).
+    tie = ordering[-1]
+    nulls = (OrderBy(first.expression, descending=tie.startswith("-")), *ordering[1:])
+    return [with_value, (part & Q(**{f"{column}__isnull": True}), nulls)]
+
+
+def _bounded(part: Q, column: str) -> bool:
+    """Whether `part` requires a value of `column` (compares it at its top level)."""
+    return not part.negated and any(
+        isinstance(child, tuple) and child[0].startswith(f"{column}__") for child in part.children
+    )
 
 
 def _one_state(part: Q) -> bool:
@@ -320,80 +329,3 @@ def _page(live: QuerySet, walks: list, ordering: tuple, low: int, high: int) -> 
     if whole:
         return [row["id"] for row in union.order_by(*ordering)[low:high]]
     return Order.objects.filter(pk__in=union).order_by(*ordering).values("pk")[low:high]
-
-
-def unpaid_export_rows(
-    *,
-    user,
-    fields: tuple[str, ...],
-    group: str | None = None,
-    kind: str | None = None,
-    mine: bool = False,
-    search: str = "",
-    sort: str = DEFAULT_SORT,
-    moment: datetime | None = None,
-) -> Iterator[tuple]:
-    """Every row of the panel under these filters as tuples of `fields` (any of the order's
-    values, "urgency" among them), in the panel's order, streamed.
-
-    The tuples are the database driver's rows, without Django's per-value converters (they
-    were a third of the export's time): timestamps are aware on PostgreSQL and naive UTC on
-    SQLite, which the caller makes aware.
-
-    In urgency order each group's ranges are read one after the other, each a walk of its
-    index by expiry and id, and merged: no query sorts every unpaid order.
-    """
-    moment = moment or now()
-    sort = sort if sort in SORTS else DEFAULT_SORT
-    if sort != DEFAULT_SORT:
-        queryset = unpaid_panel_queryset(
-            user=user, group=group, kind=kind, mine=mine, search=search, sort=sort, moment=moment
-        )
-        yield from _driver_rows(queryset.values_list(*fields))
-        return
-    search = search_for(search, moment)
-    live = narrow(live_orders(), user=user, kind=kind, mine=mine, search=search)
-    ranges = group_ranges(moment)
-    for rank, entry in enumerate(GROUPS):
-        if group in GROUPS_BY_KEY and entry.key != group:
-            continue
-        yield from _group_rows(live, ranges[entry.key], rank=rank, fields=fields)
-
-
-def _group_rows(live, parts, *, rank: int, fields: tuple[str, ...]) -> Iterator[tuple]:
-    """One group's rows: its ranges, each an index walk by expiry and id, merged (a group
-    of one range is that range's rows, with no merge key to add and strip per row)."""
-    ranges = [
-        live.filter(part)
-        .annotate(urgency=Value(rank, output_field=IntegerField()))
-        .order_by(*SORTS[DEFAULT_SORT][1:])
-        for part in parts
-    ]
-    if len(ranges) == 1:
-        yield from _driver_rows(ranges[0].values_list(*fields))
-        return
-    streams = [
-        _driver_rows(rows.values_list(*fields, "payment_expires_at", "pk")) for rows in ranges
-    ]
-    for row in heapq.merge(*streams, key=_expiry_then_id):
-        yield row[:-2]
-
-
-def _expiry_then_id(row: tuple) -> tuple:
-    expires, pk = row[-2], row[-1]
-    return (True, 0, pk) if expires is None else (False, expires, pk)
-
-
-EXPORT_CHUNK_ROWS = 2000
-
-
-def _driver_rows(queryset: QuerySet) -> Iterator[tuple]:
-    """The query's rows as the driver returns them, on a server-side cursor on PostgreSQL
-    (as QuerySet.iterator), fetched in chunks."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.chunked_cursor() as cursor:
-        if connection.vendor == "postgresql":
-            compiled_timestamp_loader(cursor.cursor)
-        cursor.execute(sql, params)
-        while chunk := cursor.fetchmany(EXPORT_CHUNK_ROWS):
-            yield from chunk
