@@ -15,6 +15,7 @@ MODULE_LIMIT = 400
 FUNCTION_LIMIT = 40
 REASON = re.compile(r"#.*\blonger than 40 lines because\b", re.IGNORECASE)
 
+
 def modules(root: Path):
     for path in sorted(root.rglob("*.py")):
         if "migrations" not in path.relative_to(root).parts:
@@ -71,7 +72,6 @@ def test_no_module_in_src_is_over_400_lines():
 
 def test_no_function_in_src_is_over_40_lines_unless_a_comment_says_why():
     assert long_functions(SRC) == {}
-
 
 
 # The checks themselves, on made-up modules.

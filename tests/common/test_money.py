@@ -71,4 +71,3 @@ def test_a_refused_amount_says_what_is_wrong_with_it(text, says):
 def test_formatting_then_parsing_gives_back_the_amount(amount, currency):
     shown = format_minor(amount, currency).split(" ", 1)[1]
     assert parse_major(shown, currency) == amount
-

@@ -12,7 +12,7 @@ from tests.factories import authorize, make_account, make_order
 @pytest.mark.parametrize(
     "cell",
     [
-        "=HYPERLINK(\"http://evil.example\",\"x\")",
+        '=HYPERLINK("http://evil.example","x")',
         "+1+cmd|' /C calc'!A0",
         "-2+3",
         "@SUM(A1:A2)",

@@ -66,7 +66,11 @@ def assert_refused_without_a_trace(order, error, match):
     assert order.events.count() == events
     assert (
         not SandboxTransaction.objects.filter(kind="authorization")
-        .exclude(idempotency_key__in=list(Authorization.objects.values_list("idempotency_key", flat=True)))
+        .exclude(
+            idempotency_key__in=list(
+                Authorization.objects.values_list("idempotency_key", flat=True)
+            )
+        )
         .exists()
     )
 

@@ -277,9 +277,10 @@ def test_a_timeout_after_acting_loses_the_answer_but_not_the_act(gateway, operat
     repeated = calls[operation]()
     kind = {"authorize": "authorization", "capture": "capture", "void": "void"}[operation]
     assert SandboxTransaction.objects.filter(kind=kind, idempotency_key="lost").count() == 1
-    assert repeated.status == {"authorize": "authorized", "capture": "captured", "void": "voided"}[
-        operation
-    ]
+    assert (
+        repeated.status
+        == {"authorize": "authorized", "capture": "captured", "void": "voided"}[operation]
+    )
 
 
 @pytest.mark.parametrize("operation", ["authorize", "capture", "void"])

@@ -28,15 +28,15 @@ def screens_build(*, csr, client: Client | None = None) -> Screens:
     authorize(order)
     reauthorization = link_send_reauthorization(order=order, actor=csr)
     repair = make_order(total=0, number="CSP-2", kind="repair")
-    increase = link_send_price_increase(
-        order=repair, actor=csr, lines=[LineInput("Repair", 9_000)]
-    )
+    increase = link_send_price_increase(order=repair, actor=csr, lines=[LineInput("Repair", 9_000)])
     token = reauthorization.url.rsplit("/", 1)[1]
     increase_token = increase.url.rsplit("/", 1)[1]
     email = OutboundEmail.objects.order_by("-pk").first()
     paypal = (client or Client()).post(f"/pay/{increase_token}/paypal")
     location = paypal["Location"]
-    paypal_page = location[location.index("/", location.index("//") + 2) :] if "//" in location else location
+    paypal_page = (
+        location[location.index("/", location.index("//") + 2) :] if "//" in location else location
+    )
     return Screens(
         staff=[
             "/dashboard/",

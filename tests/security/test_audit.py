@@ -28,7 +28,10 @@ def interventions(csr, supervisor, settings):
     link_send_reauthorization(order=retriggered, actor=csr)
     keyed = make_order(number="AU-2")
     authorization_request(
-        order=keyed, payment_token=card_token(), method="card", source=AuthorizationSource.MANUAL,
+        order=keyed,
+        payment_token=card_token(),
+        method="card",
+        source=AuthorizationSource.MANUAL,
         actor=csr,
     )
     overridden = make_order(number="AU-3", status="ready_to_ship")
@@ -42,7 +45,9 @@ def interventions(csr, supervisor, settings):
     key, _ = api_key_create(name="storefront", username=supervisor.username)
     api_key_revoke(prefix=key.prefix)
     for _ in range(2):
-        Client().post("/login/", {"username": csr.username, "password": "nope"}, REMOTE_ADDR="10.7.0.1")
+        Client().post(
+            "/login/", {"username": csr.username, "password": "nope"}, REMOTE_ADDR="10.7.0.1"
+        )
     return key
 
 
@@ -56,14 +61,22 @@ def supervisor_client(supervisor):
     return client
 
 
-def test_every_kind_of_intervention_is_in_the_export_with_who_and_why(interventions, csr, supervisor):
+def test_every_kind_of_intervention_is_in_the_export_with_who_and_why(
+    interventions, csr, supervisor
+):
     entries = entries_of(supervisor_client(supervisor).get("/security/audit/?format=json"))
     by_action = {}
     for entry in entries:
         by_action.setdefault(entry["action"], []).append(entry)
     assert set(by_action) == {
-        "link_sent", "manual_card", "overridden", "cancelled", "external_payment",
-        "api_key_created", "api_key_revoked", "locked_out",
+        "link_sent",
+        "manual_card",
+        "overridden",
+        "cancelled",
+        "external_payment",
+        "api_key_created",
+        "api_key_revoked",
+        "locked_out",
     }
     assert by_action["link_sent"][0]["who"] == csr.username
     assert by_action["link_sent"][0]["subject"] == "order AU-1"
@@ -97,7 +110,9 @@ def test_the_audit_filters_by_action_person_order_and_day(interventions, csr, su
 
 
 def test_a_bad_filter_is_answered_with_a_clear_error(supervisor):
-    response = supervisor_client(supervisor).get("/security/audit/?since=2026-05-02&until=2026-05-01")
+    response = supervisor_client(supervisor).get(
+        "/security/audit/?since=2026-05-02&until=2026-05-01"
+    )
     assert response.status_code == 400
     assert "The first day comes after the last day." in response.content.decode()
 

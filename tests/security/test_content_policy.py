@@ -125,7 +125,9 @@ def test_static_files_keep_their_own_caching(client):
     assert "no-store" not in response.get("Cache-Control", "")
 
 
-def test_the_email_frame_alone_allows_inline_styles_and_only_orderdesk_may_frame_it(csr, supervisor):
+def test_the_email_frame_alone_allows_inline_styles_and_only_orderdesk_may_frame_it(
+    csr, supervisor
+):
     screens_build(csr=csr)
     from orderdesk.notifications.models import OutboundEmail
 
@@ -143,7 +145,9 @@ def test_the_email_frame_alone_allows_inline_styles_and_only_orderdesk_may_frame
 
 def test_a_staff_session_lasts_a_working_day(settings, csr):
     client = Client()
-    response = client.post("/login/", {"username": csr.username, "password": "correct-horse-battery"})
+    response = client.post(
+        "/login/", {"username": csr.username, "password": "correct-horse-battery"}
+    )
     assert response.status_code == 302
     assert settings.SESSION_COOKIE_AGE == 10 * 3600
     assert response.cookies["sessionid"]["max-age"] == 10 * 3600
@@ -156,11 +160,13 @@ def test_the_session_lifetime_is_a_setting(monkeypatch):
     code = "from django.conf import settings; import django; django.setup(); print(settings.SESSION_COOKIE_AGE)"
     result = subprocess.run(
         [sys.executable, "-c", code],
-        env={**__import__("os").environ, "ORDERDESK_SESSION_HOURS": "8", "DJANGO_SETTINGS_MODULE": "orderdesk.settings"},
+        env={
+            **__import__("os").environ,
+            "ORDERDESK_SESSION_HOURS": "8",
+            "DJANGO_SETTINGS_MODULE": "orderdesk.settings",
+        },
         capture_output=True,
         text=True,
         check=True,
     )
     assert result.stdout.strip() == str(8 * 3600)
-
-

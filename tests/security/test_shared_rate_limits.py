@@ -94,7 +94,9 @@ def served(tmp_path, server_database):
 
 def get(port: int, path: str, source: str = "127.0.0.1") -> tuple[int, str]:
     """One request on a new connection, so that the requests spread over the workers."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=30, source_address=(source, 0)
+    )
     try:
         connection.request("GET", path)
         response = connection.getresponse()
@@ -119,7 +121,6 @@ def worker_count(process) -> int:
             parents.setdefault(int(ppid), []).append(int(pid))
     masters = parents.get(process.pid, [])
     return sum(len(parents.get(master, [])) for master in masters)
-
 
 
 def windows(values: list[str]) -> list[int]:

@@ -44,7 +44,10 @@ def test_a_csr_turns_on_two_factor_from_their_own_page_and_gets_recovery_codes(c
     assert log_in(client, csr).status_code == 302
     device, codes = enrol(client, csr)
     assert device.confirmed and len(codes) == 10 and len(set(codes)) == 10
-    assert "Two-factor log-in is <strong>on</strong>" in client.get("/security/two-factor/").content.decode()
+    assert (
+        "Two-factor log-in is <strong>on</strong>"
+        in client.get("/security/two-factor/").content.decode()
+    )
     assert client.get("/dashboard/").status_code == 200  # this session passed the factor
 
 
@@ -149,4 +152,3 @@ def test_a_session_made_without_the_log_in_form_asks_once_then_knows(csr):
     assert device_queries(client) == (200, 1)
     assert device_queries(client) == (200, 0)
     assert device_queries(client, "/security/audit/")[1] == 0
-

@@ -39,9 +39,7 @@ def tokenize_rate(group, request) -> str:
     return _rate(settings.ORDERDESK_SANDBOX_TOKENIZE_RATE_PER_ADDRESS)
 
 
-def limit_exceeded(
-    request, *, group: str, rate: str, key=address_key, count: bool = True
-) -> bool:
+def limit_exceeded(request, *, group: str, rate: str, key=address_key, count: bool = True) -> bool:
     """Count this request and say whether it is past the window's limit; with `count` False,
     only say whether the limit is used up (the next counted request would be refused)."""
     usage = get_usage(request, group=group, key=key, rate=rate, increment=count)

@@ -11,8 +11,7 @@ VIEW_PERMISSION = "orders.view_order"
 
 
 def staff_required(*permissions: str):
-    """Anonymous people go to the log-in page; others need staff status and the permissions.
-    """
+    """Anonymous people go to the log-in page; others need staff status and the permissions."""
 
     def decorator(view):
         @wraps(view)

@@ -13,8 +13,16 @@ from orderdesk.security.two_factor import two_factor_enabled_for_session, two_fa
 
 # Pages a half-logged-in person may still reach: logging in and out, enrolment, and what is
 # not a staff page (customer links, the sandbox, health, static files, the API's own keys).
-OPEN_PREFIXES = ("/login/", "/logout/", "/security/two-factor/", "/pay/", "/sandbox/",
-                 "/healthz", "/static/", "/api/")
+OPEN_PREFIXES = (
+    "/login/",
+    "/logout/",
+    "/security/two-factor/",
+    "/pay/",
+    "/sandbox/",
+    "/healthz",
+    "/static/",
+    "/api/",
+)
 
 
 class TwoFactorMiddleware:
@@ -33,9 +41,7 @@ class TwoFactorMiddleware:
             if enabled:
                 logout(request)
                 return redirect_to_login(request.get_full_path())
-            if two_factor_required(
-                user, required_for_supervisors=settings.ORDERDESK_REQUIRE_2FA
-            ):
+            if two_factor_required(user, required_for_supervisors=settings.ORDERDESK_REQUIRE_2FA):
                 messages.warning(request, "Supervisors must turn on two-factor log-in first.")
                 return redirect("security:two-factor")
         return self.get_response(request)

@@ -78,9 +78,11 @@ def _recovery_codes_make(user) -> list[str]:
 @transaction.atomic
 def two_factor_enrolment_confirm(*, user, token: str) -> tuple[TOTPDevice, list[str]]:
     """Confirm the authenticator with its first code; returns it and the new recovery codes."""
-    device = TOTPDevice.objects.select_for_update().filter(
-        user=user, name=AUTHENTICATOR, confirmed=False
-    ).first()
+    device = (
+        TOTPDevice.objects.select_for_update()
+        .filter(user=user, name=AUTHENTICATOR, confirmed=False)
+        .first()
+    )
     if device is None:
         raise TwoFactorRefused("Start again: there is no enrolment under way.")
     if not device.verify_token(token.strip().replace(" ", "")):
